@@ -1,0 +1,86 @@
+"""The catalogue of facts probes can gather and rules can judge.
+
+A rule names the facts it needs; the engine plans probes from these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scanner.models import ServiceProtocol
+
+
+class FactKind(StrEnum):
+    SET = "set"  # tuple[Observation, ...]; rules compare the observation values
+    BOOL = "bool"
+    INT = "int"
+    DATETIME = "datetime"
+    STR = "str"
+    CHAIN = "chain"  # tuple[CertificateSummary, ...]; for reports only
+
+
+TLS_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+WEAK_CATEGORIES = ("rc4", "3des", "des", "enull", "export", "anon", "md5")  # enull: no encryption
+GROUPS = (
+    "secp256r1", "secp384r1", "secp521r1", "x25519", "x448",
+    "secp224r1", "secp192r1", "secp256k1",
+    "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1",
+    "brainpoolP256r1tls13", "brainpoolP384r1tls13", "brainpoolP512r1tls13",
+    "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192",
+    "sect233k1", "sect233r1", "sect283k1", "sect283r1", "sect409k1", "sect409r1",
+    "sect571k1", "sect571r1",
+)
+GROUP_ALIASES = {"P-256": "secp256r1", "P-384": "secp384r1", "P-521": "secp521r1",
+                 "X25519": "x25519", "X448": "x448"}
+
+TLS_SERVICES = frozenset(ServiceProtocol)
+STARTTLS_SERVICES = frozenset(p for p in ServiceProtocol if p.starttls)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    name: str
+    kind: FactKind
+    probe: str
+    description: str
+    vocabulary: tuple[str, ...] | None = None
+    services: frozenset[ServiceProtocol] = TLS_SERVICES
+
+
+_SPECS = (
+    FactSpec("tls.protocols", FactKind.SET, "tls",
+             "Protocol versions the server accepts, SSL 2.0 to TLS 1.3", TLS_PROTOCOLS),
+    FactSpec("tls.weak_suites", FactKind.SET, "tls",
+             "Weak cipher-suite categories accepted under any version up to TLS 1.2 "
+             "(detail: the suite and version)", WEAK_CATEGORIES),
+    FactSpec("tls12.groups", FactKind.SET, "tls",
+             "Key-exchange groups (curves) the server accepts for ECDHE under TLS 1.2", GROUPS),
+    FactSpec("tls13.groups", FactKind.SET, "tls",
+             "Key-exchange groups the server accepts under TLS 1.3", GROUPS),
+    FactSpec("starttls.offered", FactKind.BOOL, "tls",
+             "The plaintext service advertises and performs STARTTLS",
+             services=STARTTLS_SERVICES),
+    FactSpec("cert.present", FactKind.BOOL, "certificate",
+             "The server presents a certificate"),
+    FactSpec("cert.chain", FactKind.CHAIN, "certificate",
+             "The certificate chain as received, leaf first"),
+    FactSpec("cert.self_signed", FactKind.BOOL, "certificate",
+             "The leaf certificate is signed by its own key"),
+    FactSpec("cert.trusted", FactKind.BOOL, "certificate",
+             "The chain builds to a trust anchor (system store plus --ca-file)"),
+    FactSpec("cert.hostname_match", FactKind.BOOL, "certificate",
+             "The leaf certificate is valid for the service's DNS name (or IP address)"),
+    FactSpec("cert.not_before", FactKind.DATETIME, "certificate",
+             "Start of the leaf certificate's validity (UTC)"),
+    FactSpec("cert.not_after", FactKind.DATETIME, "certificate",
+             "End of the leaf certificate's validity (UTC)"),
+    FactSpec("cert.key_type", FactKind.STR, "certificate",
+             "Leaf public key type", ("RSA", "EC", "Ed25519", "Ed448", "DSA")),
+    FactSpec("cert.key_bits", FactKind.INT, "certificate", "Leaf public key size in bits"),
+    FactSpec("cert.signature_hash", FactKind.STR, "certificate",
+             "Hash algorithm of the leaf certificate's signature",
+             ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "none")),
+)
+
+FACTS: dict[str, FactSpec] = {s.name: s for s in _SPECS}

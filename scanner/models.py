@@ -1,0 +1,271 @@
+"""The result model: every other module reads or writes these typed, frozen records.
+
+The JSON result (`ScanResult.model_dump_json`) is the single source for every report.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ServiceProtocol(StrEnum):
+    HTTPS = "https"
+    TLS = "tls"
+    SMTP = "smtp"
+    SMTPS = "smtps"
+    IMAP = "imap"
+    IMAPS = "imaps"
+    POP3 = "pop3"
+    POP3S = "pop3s"
+
+    @property
+    def starttls(self) -> bool:
+        """True when TLS starts after a plaintext STARTTLS exchange."""
+        return self in (ServiceProtocol.SMTP, ServiceProtocol.IMAP, ServiceProtocol.POP3)
+
+
+LocalizedText = dict[str, str]
+"""Text keyed by language code; `en` is always present."""
+
+
+def localized(text: LocalizedText, lang: str) -> str:
+    return text.get(lang) or text["en"]
+
+
+class SourceLocation(Frozen):
+    """Where something is declared: a file path (as given) and a 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+
+class Service(Frozen):
+    host: str = Field(description="Host name as declared in the inventory")
+    address: str | None = Field(description="IP address to connect to; None: resolve dns_name")
+    dns_name: str | None = Field(description="Name sent as SNI and matched against certificates")
+    port: int
+    protocol: ServiceProtocol
+    role: str | None = None
+    location: SourceLocation | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identifier of the service across scans."""
+        return f"{self.host}:{self.port}/{self.protocol.value}"
+
+    @property
+    def endpoint(self) -> str:
+        """What was reached, e.g. `https://www.example.com:443` or `203.0.113.5:25`."""
+        where = self.dns_name or self.address or self.host
+        if ":" in where:
+            where = f"[{where}]"
+        if self.protocol is ServiceProtocol.HTTPS:
+            return f"https://{where}:{self.port}"
+        return f"{where}:{self.port} ({self.protocol.value})"
+
+
+class Host(Frozen):
+    name: str
+    address: str | None
+    dns_name: str | None
+    role: str | None
+    services: tuple[Service, ...]
+    location: SourceLocation | None = None
+
+
+class Contract(Frozen):
+    customer: str
+    end_date: date | None = None
+
+
+class InventoryInfo(Frozen):
+    path: str | None = Field(description="Inventory file; None for --target scans")
+    contract: Contract
+    scope: tuple[str, ...] = Field(description="Networks the scanner may reach (CIDR)")
+    hosts: tuple[Host, ...]
+
+
+# ---- facts gathered by probes -------------------------------------------------------------
+
+class ProbeStatus(StrEnum):
+    COMPLETED = "completed"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Observation(Frozen):
+    """One member of a set-valued fact, with what shows it (e.g. `TLSv1.0` + the chosen suite)."""
+
+    value: str
+    detail: str = ""
+
+
+class CertificateSummary(Frozen):
+    subject: str
+    issuer: str
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    dns_names: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    key_type: str
+    key_bits: int
+    signature_algorithm: str
+    sha256_fingerprint: str
+
+
+FactValue = (
+    bool
+    | int
+    | datetime
+    | str
+    | tuple[Observation, ...]
+    | tuple[CertificateSummary, ...]
+    | None
+)
+
+
+class Fact(Frozen):
+    name: str
+    status: ProbeStatus
+    value: FactValue = None
+    summary: str = Field("", description="How the fact was established (what was tried and seen)")
+    reason: str | None = Field(None, description="Why it could not be established")
+
+
+class ProbeRun(Frozen):
+    probe: str
+    status: ProbeStatus
+    reason: str | None = None
+    connections: int = 0
+    seconds: float = 0.0
+
+
+class ServiceReport(Frozen):
+    service: Service
+    facts: tuple[Fact, ...]
+    probes: tuple[ProbeRun, ...]
+
+    def fact(self, name: str) -> Fact | None:
+        return next((f for f in self.facts if f.name == name), None)
+
+
+# ---- rules and their results --------------------------------------------------------------
+
+class Requirement(Frozen):
+    id: str
+    text: LocalizedText
+    source: str = Field(description="Key of the source document in the pack's `sources`")
+
+
+class SourceDocument(Frozen):
+    id: str
+    title: str
+    reference: str = ""
+
+
+class RuleInfo(Frozen):
+    id: str
+    pack: str
+    title: LocalizedText
+    severity: Severity
+    requirements: tuple[str, ...]
+    controls: dict[str, tuple[str, ...]] = Field(
+        description="Framework -> control IDs, e.g. iso27001 -> [A.8.24]"
+    )
+    sources: tuple[str, ...] = ()
+    applies_to: tuple[ServiceProtocol, ...]
+    facts: tuple[str, ...]
+    rationale: LocalizedText
+    remediation: LocalizedText
+    references: tuple[str, ...] = ()
+    location: SourceLocation | None = None
+
+
+class PackInfo(Frozen):
+    id: str
+    version: str
+    title: LocalizedText
+    origin: str = Field(description="`builtin:<name>` or the file path given")
+    sha256: str
+    sources: tuple[SourceDocument, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+
+
+class Evidence(Frozen):
+    fact: str
+    expected: str
+    actual: str
+    detail: str = ""
+
+
+class RuleResult(Frozen):
+    rule_id: str
+    service: str = Field(description="Service.key")
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+class ScanResult(Frozen):
+    schema_version: Literal["1"] = "1"
+    tool: str = "rempart"
+    tool_version: str
+    started_at: datetime
+    finished_at: datetime
+    inventory: InventoryInfo
+    packs: tuple[PackInfo, ...]
+    rules: tuple[RuleInfo, ...]
+    services: tuple[ServiceReport, ...]
+    results: tuple[RuleResult, ...]
+
+    def rule(self, rule_id: str) -> RuleInfo:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def service(self, key: str) -> ServiceReport:
+        return next(s for s in self.services if s.service.key == key)
+
+
+def count_by_status(results: tuple[RuleResult, ...]) -> dict[Status, int]:
+    counts = dict.fromkeys(Status, 0)
+    for r in results:
+        counts[r.status] += 1
+    return counts

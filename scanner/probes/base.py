@@ -1,0 +1,91 @@
+"""The probe interface: gather facts for one service, never judge, never raise."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from scanner.models import Fact, ServiceProtocol
+
+
+class ProbeFailure(Exception):
+    """Raised inside a probe to turn one attempt into an `error` fact with this reason."""
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where to connect: always an IP address (no DNS lookup happens in probes)."""
+
+    address: str
+    port: int
+    protocol: ServiceProtocol
+    sni: str | None  # a DNS name, never an IP literal (RFC 6066)
+    expected_name: str  # the DNS name or IP address the certificate must match
+
+    def __post_init__(self) -> None:
+        ipaddress.ip_address(self.address)  # refuse names: probes never resolve
+        if self.sni is not None and _is_ip(self.sni):
+            raise ValueError(f"SNI must be a DNS name, not {self.sni!r}")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class ProbeContext:
+    """Per-service state shared by the probes of one scan of that service."""
+
+    timeout: float  # seconds, per connection step
+    deadline: float  # time.monotonic() value after which no new connection starts
+    ca_file: Path | None = None
+    connections: int = 0
+    scratch: dict[str, object] = field(default_factory=dict)  # data one probe leaves for another
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def connect(self, target: ProbeTarget) -> socket.socket:
+        """Open a TCP connection to the target's address (never a DNS lookup)."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise ProbeFailure("service time budget exhausted before this connection")
+        family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(min(self.timeout, remaining))
+        with self._lock:
+            self.connections += 1
+        try:
+            sock.connect((target.address, target.port))
+        except TimeoutError as exc:
+            sock.close()
+            raise ProbeFailure(f"connection to {target.address}:{target.port} timed out") from exc
+        except OSError as exc:
+            sock.close()
+            raise ProbeFailure(
+                f"connection to {target.address}:{target.port} failed: {exc.strerror or exc}"
+            ) from exc
+        return sock
+
+
+class Probe(Protocol):
+    """One family of facts. `run` returns one Fact per wanted name and never raises."""
+
+    name: str
+    provides: frozenset[str]
+
+    def run(
+        self,
+        target: ProbeTarget,
+        wanted: frozenset[str],
+        ctx: ProbeContext,
+        known: Mapping[str, Fact],
+    ) -> list[Fact]: ...

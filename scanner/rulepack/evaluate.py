@@ -1,0 +1,71 @@
+"""Judge one rule on one service's facts. Never touches the network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from scanner.facts import FACTS
+from scanner.models import Evidence, Fact, ProbeStatus, RuleResult, Service, Status
+from scanner.rulepack.conditions import Dynamic, Outcome, evaluate_condition
+from scanner.rulepack.model import Check, Condition, Operand, Rule
+
+
+def evaluate_rule(rule: Rule, service: Service, facts: Mapping[str, Fact], dyn: Dynamic
+                  ) -> RuleResult:
+    info = rule.info
+
+    def result(status: Status, message: str, evidence: tuple[Evidence, ...] = ()) -> RuleResult:
+        return RuleResult(rule_id=info.id, service=service.key, status=status,
+                          message=message, evidence=evidence)
+
+    if service.protocol not in info.applies_to:
+        return result(Status.NOT_APPLICABLE, f"the rule does not apply to {service.protocol} "
+                      f"services (applies to {', '.join(p.value for p in info.applies_to)})")
+    for name in info.facts:
+        if service.protocol not in FACTS[name].services:
+            return result(Status.NOT_APPLICABLE,
+                          f"fact {name} does not exist for {service.protocol} services")
+    if rule.when is not None:
+        pre = check(rule.when, facts, rule.params, dyn)
+        if pre.ok is None:
+            return result(*_unknown(pre), pre.evidence)
+        if not pre.ok:
+            return result(Status.NOT_APPLICABLE, "precondition not met: " + _summary(pre),
+                          pre.evidence)
+    out = check(rule.check, facts, rule.params, dyn)
+    if out.ok is None:
+        return result(*_unknown(out), out.evidence)
+    return result(Status.PASS if out.ok else Status.FAIL, _summary(out), out.evidence)
+
+
+def _unknown(out: Outcome) -> tuple[Status, str]:
+    if out.unknown is ProbeStatus.NOT_APPLICABLE:
+        return Status.NOT_APPLICABLE, f"not applicable: {out.reason}"
+    return Status.ERROR, f"could not be checked: {out.reason}"
+
+
+def _summary(out: Outcome) -> str:
+    return "; ".join(f"{e.fact}: expected {e.expected}, {e.actual}" for e in out.evidence)
+
+
+def check(node: Check, facts: Mapping[str, Fact], params: Mapping[str, Operand],
+          dyn: Dynamic) -> Outcome:
+    """all: any violation fails, else any unknown is unknown; any: the mirror image."""
+    if isinstance(node, Condition):
+        return evaluate_condition(node.fact, node.op, node.operand, facts, params, dyn)
+    outs = [check(item, facts, params, dyn) for item in node.items]
+    decisive = node.mode != "all"
+    hits = [o for o in outs if o.ok is decisive]
+    if hits:
+        return _merge(decisive, hits)
+    unknown = [o for o in outs if o.ok is None]
+    if unknown:
+        worst = (ProbeStatus.ERROR if any(o.unknown is ProbeStatus.ERROR for o in unknown)
+                 else ProbeStatus.NOT_APPLICABLE)
+        merged = _merge(None, outs)
+        return Outcome(None, merged.evidence, worst, unknown[0].reason)
+    return _merge(not decisive, outs)
+
+
+def _merge(ok: bool | None, outs: list[Outcome]) -> Outcome:
+    return Outcome(ok, tuple(e for o in outs for e in o.evidence))

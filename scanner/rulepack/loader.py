@@ -1,0 +1,224 @@
+"""Strict loading of rule packs: schema, then meaning; every error names file:line:column."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scanner.facts import FACTS, GROUP_ALIASES, FactKind
+from scanner.models import (
+    LocalizedText,
+    PackInfo,
+    Requirement,
+    RuleInfo,
+    ServiceProtocol,
+    Severity,
+    SourceDocument,
+)
+from scanner.rulepack.model import (
+    DYNAMIC_REFS,
+    OPERATORS,
+    Check,
+    Combined,
+    Condition,
+    Operand,
+    Override,
+    Pack,
+    Rule,
+    facts_of,
+)
+from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
+
+BUILTIN_PACKS = ("saas-baseline",)
+_REF = re.compile(r"^\$\{([a-z_.]+)\}$")
+
+
+@cache
+def pack_schema() -> dict[str, Any]:
+    text = resources.files("rules").joinpath("schema/rulepack.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def load_pack(ref: str) -> Pack:
+    """Load a built-in pack by name or a pack file by path."""
+    if ref in BUILTIN_PACKS:
+        text = resources.files("rules").joinpath(f"{ref}.yaml").read_bytes()
+        return parse_pack(load_document(f"builtin:{ref}", text), origin=f"builtin:{ref}")
+    path = Path(ref)
+    if not path.is_file():
+        known = ", ".join(BUILTIN_PACKS)
+        raise SourceError(ref, 1, 1, "(file)",
+                          f"no such rule pack file, and not a built-in pack ({known})")
+    return parse_pack(load_document(ref, path.read_bytes()), origin=ref)
+
+
+def parse_pack(doc: Document, origin: str) -> Pack:
+    validate_schema(doc, pack_schema())
+    data = doc.data
+    sources = {k: SourceDocument(id=k, title=v["title"], reference=v.get("reference", ""))
+               for k, v in (data.get("sources") or {}).items()}
+    requirements = []
+    for req_id, req in (data.get("requirements") or {}).items():
+        if req["source"] not in sources:
+            raise doc.error(("requirements", req_id, "source"),
+                            f"unknown source '{req['source']}'; expected one of: "
+                            f"{', '.join(sources) or '(no sources declared)'}")
+        requirements.append(Requirement(id=req_id, text=_text(req["text"]), source=req["source"]))
+    info = PackInfo(
+        id=data["pack"]["id"], version=data["pack"]["version"],
+        title=_text(data["pack"]["title"]), origin=origin,
+        sha256=hashlib.sha256(doc.text).hexdigest(),
+        sources=tuple(sources.values()), requirements=tuple(requirements),
+    )
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(data.get("rules") or []):
+        if raw["id"] in seen:
+            first = doc.where(("rules", seen[raw["id"]], "id"))
+            raise doc.error(("rules", i, "id"), f"duplicate rule ID {raw['id']} "
+                            f"(first defined at line {first.line})")
+        seen[raw["id"]] = i
+        rules.append(_parse_rule(doc, ("rules", i), raw, info, set(sources)))
+    overrides = tuple(_parse_override(doc, ("overrides", i), raw)
+                      for i, raw in enumerate(data.get("overrides") or []))
+    return Pack(info=info, rules=tuple(rules), overrides=overrides)
+
+
+def _text(value: str | dict[str, str]) -> LocalizedText:
+    return {"en": value} if isinstance(value, str) else dict(value)
+
+
+def _parse_rule(doc: Document, at: Path_, raw: dict[str, Any], pack: PackInfo,
+                sources: set[str]) -> Rule:
+    for i, src in enumerate(raw.get("sources") or []):
+        if src not in sources:
+            raise doc.error((*at, "sources", i), f"unknown source '{src}'; expected one of: "
+                            f"{', '.join(sorted(sources)) or '(no sources declared)'}")
+    params = {k: _operand(v) for k, v in (raw.get("params") or {}).items()}
+    check = parse_check(doc, (*at, "check"), raw["check"], params)
+    when = parse_check(doc, (*at, "when"), raw["when"], params) if "when" in raw else None
+    applies = raw.get("applies_to") or [p.value for p in ServiceProtocol]
+    info = RuleInfo(
+        id=raw["id"], pack=pack.id, title=_text(raw["title"]),
+        severity=Severity(raw["severity"]), requirements=tuple(raw["requirements"]),
+        controls={k: tuple(v) for k, v in (raw.get("controls") or {}).items()},
+        sources=tuple(raw.get("sources") or ()),
+        applies_to=tuple(ServiceProtocol(p) for p in applies),
+        facts=tuple(dict.fromkeys((*facts_of(when), *facts_of(check)))),
+        rationale=_text(raw["rationale"]), remediation=_text(raw["remediation"]),
+        references=tuple(raw.get("references") or ()), location=doc.where(at),
+    )
+    return Rule(info=info, check=check, when=when, params=params)
+
+
+def _operand(value: Any) -> Operand:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def parse_check(doc: Document, at: Path_, raw: dict[str, Any],
+                params: dict[str, Operand]) -> Check:
+    modes = [k for k in ("all", "any") if k in raw]
+    if modes:
+        if len(raw) != 1:
+            raise doc.error(at, f"'{modes[0]}' stands alone; expected no other field beside it")
+        mode = modes[0]
+        items = tuple(parse_check(doc, (*at, mode, i), item, params)
+                      for i, item in enumerate(raw[mode]))
+        return Combined(mode="all" if mode == "all" else "any", items=items)
+    if "fact" not in raw:
+        raise doc.error(at, "expected 'fact' with one operator, or 'all'/'any' with a list")
+    fact = raw["fact"]
+    spec = FACTS.get(fact)
+    if spec is None:
+        raise doc.error((*at, "fact"), f"unknown fact '{fact}'; expected one of: "
+                        f"{', '.join(sorted(FACTS))}")
+    ops = [k for k in raw if k != "fact"]
+    allowed = OPERATORS[spec.kind]
+    if len(ops) != 1:
+        raise doc.error(at, f"expected exactly one operator for fact '{fact}' "
+                        f"({', '.join(allowed) or 'none: this fact is for reports only'}); "
+                        f"got {len(ops)}")
+    op = ops[0]
+    if op not in allowed:
+        raise doc.error((*at, op), f"operator '{op}' does not apply to {spec.kind.value} fact "
+                        f"'{fact}'; expected one of: {', '.join(allowed) or '(none)'}")
+    operand = _operand(raw[op])
+    check_operand(doc, (*at, op), fact, op, operand, params)
+    if spec.kind is FactKind.SET:
+        operand = _canonical(operand)
+    return Condition(fact=fact, op=op, operand=operand, location=doc.where((*at, op)))
+
+
+def _canonical(operand: Operand) -> Operand:
+    if isinstance(operand, tuple):
+        return tuple(GROUP_ALIASES.get(v, v) if isinstance(v, str) else v for v in operand)
+    return operand
+
+
+def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: Operand,
+                  params: dict[str, Operand]) -> None:
+    """Refuse an operand of the wrong shape or outside the fact's vocabulary."""
+
+    def fail(message: str) -> SourceError:
+        if doc is None:
+            return SourceError("(override)", 1, 1, ".".join(map(str, at)), message)
+        return doc.error(at, message)
+
+    if isinstance(operand, str) and (m := _REF.match(operand)):
+        ref = m.group(1)
+        if ref.startswith("params."):
+            name = ref.removeprefix("params.")
+            if name not in params:
+                raise fail(f"unknown parameter '{name}'; the rule's params are: "
+                           f"{', '.join(params) or '(none)'}")
+            check_operand(doc, at, fact, op, params[name], params)
+            return
+        if ref not in DYNAMIC_REFS:
+            raise fail(f"unknown reference '${{{ref}}}'; expected ${{params.NAME}}"
+                       f" or one of: {', '.join('${' + r + '}' for r in DYNAMIC_REFS)}")
+        if FACTS[fact].kind is not FactKind.DATETIME:
+            raise fail(f"'${{{ref}}}' is a date; fact '{fact}' is not")
+        return
+    spec = FACTS[fact]
+    kind = spec.kind
+    if op == "empty":
+        if not isinstance(operand, bool):
+            raise fail(f"expected true or false; got {operand!r}")
+        return
+    if kind is FactKind.SET or op in ("one_of", "none_of"):
+        if not isinstance(operand, tuple) or not all(isinstance(v, str) for v in operand):
+            raise fail(f"expected a list of values; got {operand!r}")
+        vocab = spec.vocabulary or ()
+        for v in operand:
+            if vocab and GROUP_ALIASES.get(str(v), v) not in vocab:
+                raise fail(f"unknown value '{v}' for fact '{fact}'; expected any of: "
+                           f"{', '.join(vocab)}")
+        return
+    if kind is FactKind.BOOL and not isinstance(operand, bool):
+        raise fail(f"expected true or false; got {operand!r}")
+    if kind is FactKind.INT and (isinstance(operand, bool) or not isinstance(operand, int)):
+        raise fail(f"expected an integer; got {operand!r}")
+    if kind is FactKind.STR and not isinstance(operand, str):
+        raise fail(f"expected a string; got {operand!r}")
+    if kind is FactKind.DATETIME:
+        from scanner.rulepack.conditions import parse_when
+
+        if not isinstance(operand, str) or parse_when(operand) is None:
+            raise fail(f"expected a date (YYYY-MM-DD), a date-time, or ${{contract.end_date}} /"
+                       f" ${{scan.time}}; got {operand!r}")
+
+
+def _parse_override(doc: Document, at: Path_, raw: dict[str, Any]) -> Override:
+    return Override(
+        rule_id=raw["rule"], location=doc.where(at),
+        enabled=raw.get("enabled"),
+        severity=Severity(raw["severity"]) if "severity" in raw else None,
+        params={k: _operand(v) for k, v in (raw.get("params") or {}).items()},
+        reason=raw.get("reason", ""),
+    )

@@ -1,0 +1,87 @@
+"""Rules as data: a check is a tree of conditions over named facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from scanner.facts import FactKind
+from scanner.models import PackInfo, RuleInfo, Severity, SourceLocation
+
+Scalar = str | int | float | bool
+Operand = Scalar | tuple[Scalar, ...]
+
+OPERATORS: dict[FactKind, tuple[str, ...]] = {
+    FactKind.SET: ("none_of", "all_of", "any_of", "subset_of", "empty"),
+    FactKind.BOOL: ("equals",),
+    FactKind.INT: ("equals", "at_least", "at_most"),
+    FactKind.STR: ("equals", "one_of", "none_of"),
+    FactKind.DATETIME: ("before", "after", "on_or_before", "on_or_after"),
+    FactKind.CHAIN: (),
+}
+ALL_OPERATORS = tuple(sorted({op for ops in OPERATORS.values() for op in ops}))
+DYNAMIC_REFS = ("contract.end_date", "scan.time")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`fact <op> operand`; the operand may be `${params.x}` or a dynamic reference."""
+
+    fact: str
+    op: str
+    operand: Operand
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Combined:
+    mode: Literal["all", "any"]
+    items: tuple[Check, ...]
+
+
+Check = Condition | Combined
+
+
+def facts_of(check: Check | None) -> tuple[str, ...]:
+    if check is None:
+        return ()
+    if isinstance(check, Condition):
+        return (check.fact,)
+    seen: dict[str, None] = {}
+    for item in check.items:
+        seen.update(dict.fromkeys(facts_of(item)))
+    return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Rule:
+    info: RuleInfo
+    check: Check
+    when: Check | None = None
+    params: dict[str, Operand] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Override:
+    rule_id: str
+    location: SourceLocation
+    enabled: bool | None = None
+    severity: Severity | None = None
+    params: dict[str, Operand] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Pack:
+    info: PackInfo
+    rules: tuple[Rule, ...]
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force after every pack's overrides."""
+
+    packs: tuple[PackInfo, ...]
+    rules: tuple[Rule, ...]
+    disabled: tuple[Override, ...] = ()
