@@ -40,12 +40,12 @@ class Document:
     data: Any
     text: bytes
 
-    def where(self, path: Path_) -> SourceLocation:
-        line, col = _position(self.root, path)
+    def where(self, path: Path_, *, key: bool = False) -> SourceLocation:
+        line, col = _position(self.root, path, key)
         return SourceLocation(file=self.file, line=line, column=col)
 
-    def error(self, path: Path_, message: str) -> SourceError:
-        loc = self.where(path)
+    def error(self, path: Path_, message: str, *, key: bool = False) -> SourceError:
+        loc = self.where(path, key=key)
         return SourceError(self.file, loc.line, loc.column, field_name(path), message)
 
 
@@ -95,14 +95,15 @@ def _plain(node: Any) -> Any:
     return str(node)
 
 
-def _position(root: Any, path: Path_) -> tuple[int, int]:
-    """Line and column (1-based) of the value at `path`, or of its nearest parent."""
+def _position(root: Any, path: Path_, key: bool = False) -> tuple[int, int]:
+    """Line and column (1-based) of the value (or key) at `path`, or of its nearest parent."""
     node, line, col = root, 1, 1
     if hasattr(root, "lc"):
         line, col = root.lc.line + 1, root.lc.col + 1
-    for part in path:
+    for i, part in enumerate(path):
         if isinstance(node, CommentedMap) and part in node:
-            vline, vcol = node.lc.value(part)
+            last_key = key and i == len(path) - 1
+            vline, vcol = node.lc.key(part) if last_key else node.lc.value(part)
             line, col = vline + 1, vcol + 1
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
@@ -144,7 +145,8 @@ def _to_source_error(doc: Document, error: jsonschema.ValidationError) -> Source
         allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         key = extra[0] if extra else "?"
-        return doc.error((*path, key), f"unknown field '{key}'; expected one of: {_join(allowed)}")
+        return doc.error((*path, key), f"unknown field '{key}'; expected one of: {_join(allowed)}",
+                         key=True)
     if kind == "enum":
         return doc.error(path, f"expected one of: {_join(arg)}; got {_show(error.instance)}")
     if kind == "const":

@@ -216,7 +216,7 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
 
 def _parse_override(doc: Document, at: Path_, raw: dict[str, Any]) -> Override:
     return Override(
-        rule_id=raw["rule"], location=doc.where(at),
+        rule_id=raw["rule"], location=doc.where(at), field=f"{at[0]}[{at[1]}]",
         enabled=raw.get("enabled"),
         severity=Severity(raw["severity"]) if "severity" in raw else None,
         params={k: _operand(v) for k, v in (raw.get("params") or {}).items()},

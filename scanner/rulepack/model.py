@@ -65,6 +65,7 @@ class Rule:
 class Override:
     rule_id: str
     location: SourceLocation
+    field: str  # where it stands in its pack, e.g. overrides[2]
     enabled: bool | None = None
     severity: Severity | None = None
     params: dict[str, Operand] = field(default_factory=dict)

@@ -1,0 +1,331 @@
+"""The `rempart` command line: argument handling only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from reports.formats import ReportFormat, render
+from scanner import __version__
+from scanner.engine import ScanOptions, run_scan
+from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
+from scanner.models import ScanResult, Severity
+from scanner.rulepack.loader import BUILTIN_PACKS, load_pack
+from scanner.rulepack.model import RuleSet
+from scanner.rulepack.ruleset import build_ruleset
+from scanner.verdict import ExitCode, exit_code
+from scanner.yamlsrc import SourceError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_CODES = """\b
+Exit status:
+  0  every applicable rule passed (failures below --fail-on are reported, not fatal)
+  1  a rule failed at or above --fail-on
+  2  bad usage, invalid rule pack or inventory, or a target outside the scope
+  3  no failure at that level, but some rule could not be checked (error results)"""
+
+
+def _fail(message: str) -> None:
+    click.echo(f"rempart: error: {message}", err=True)
+    sys.exit(ExitCode.USAGE)
+
+
+def input_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn bad input into `file:line:col: field: message` and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (SourceError, ScopeError) as exc:
+            _fail(str(exc))
+            raise AssertionError("unreachable") from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="rempart")
+def main() -> None:
+    """Rempart checks hosts against written security commitments (YAML rule packs)
+    and reports findings as SARIF, JSON and HTML.
+
+    \b
+    Examples:
+      rempart demo
+      rempart scan inventory.yaml --sarif out.sarif --json out.json
+      rempart scan --target 203.0.113.10:443 --scope 203.0.113.0/24
+    """
+
+
+def load_rules(refs: Sequence[str], no_default: bool) -> RuleSet:
+    names = ([] if no_default else ["saas-baseline"]) + [r for r in refs if r != "saas-baseline"]
+    if not names:
+        raise SourceError("--rules", 1, 1, "rules", "no rule pack selected; pass --rules")
+    return build_ruleset([load_pack(n) for n in names])
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def write_reports(result: ScanResult, outputs: dict[ReportFormat, Path | None], lang: str,
+                  base_dir: Path) -> None:
+    for fmt, path in outputs.items():
+        if path is not None:
+            _write(path, render(fmt, result, base_dir=base_dir, lang=lang))
+            click.echo(f"wrote {fmt.value.upper()} report: {path}", err=True)
+
+
+def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date like 2027-06-30; got {value!r}") from None
+
+
+rules_option = click.option(
+    "--rules", "rule_refs", multiple=True, metavar="PACK|FILE",
+    help=f"Rule pack to add: a built-in name ({', '.join(BUILTIN_PACKS)}) or a YAML file. "
+         "Repeatable. saas-baseline is always loaded unless --no-default-rules.")
+no_default_option = click.option("--no-default-rules", is_flag=True,
+                                 help="Do not load the built-in saas-baseline pack.")
+output_options = [
+    click.option("--sarif", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write SARIF 2.1.0 findings here."),
+    click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the full JSON result here."),
+    click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the HTML audit report here."),
+    click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
+                 help="Language of the HTML report."),
+]
+
+
+def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
+    for option in reversed(output_options):
+        func = option(func)
+    return func
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", "targets", multiple=True, metavar="HOST:PORT[/PROTOCOL]",
+              help="Scan this service without an inventory (repeatable). PROTOCOL is one of "
+                   "https, tls, smtp, smtps, imap, imaps, pop3, pop3s (default from the port).")
+@click.option("--scope", "scopes", multiple=True, metavar="CIDR",
+              help="With --target: networks you are authorised to scan (default: loopback).")
+@click.option("--contract-end", callback=_date, metavar="YYYY-MM-DD",
+              help="With --target: the contract end date certificates must cover.")
+@rules_option
+@no_default_option
+@with_outputs
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="low",
+              show_default=True, help="Lowest severity of a failed rule that makes exit status 1.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Services scanned at the same time.")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
+              help="Seconds allowed for each connection step (connect, read).")
+@click.option("--service-budget", type=click.FloatRange(1, 3600), default=120.0,
+              show_default=True, help="Seconds allowed for all the probes of one service.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Extra trusted CA certificates (PEM), added to the system store.")
+@click.option("-v", "--verbose", is_flag=True, help="List passed rules in the summary too.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+@input_errors
+def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ...],
+         contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
+         sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
+         concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
+         verbose: bool, quiet: bool) -> None:
+    """Scan the services of INVENTORY (or --target ones) against the rule packs.
+
+    \b
+    Examples:
+      rempart scan inventory.yaml --sarif rempart.sarif --json result.json --html report.html
+      rempart scan inventory.yaml --rules my-pack.yaml --fail-on high
+      rempart scan --target 127.0.0.1:8443/https --contract-end 2027-06-30
+    """
+    if (inventory is None) == (not targets):
+        raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
+    if inventory is not None:
+        inv = load_inventory(inventory)
+    else:
+        inv = adhoc_inventory(targets, scopes, contract_end)
+    rules = load_rules(rule_refs, no_default_rules)
+    options = ScanOptions(concurrency=concurrency, timeout=timeout,
+                          service_budget=service_budget, ca_file=ca_file)
+    from scanner.progress import scan_with_progress
+
+    result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
+    write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
+                           ReportFormat.HTML: html}, lang, Path.cwd())
+    if not quiet:
+        click.echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
+    sys.exit(exit_code(result, Severity(fail_on)))
+
+
+@main.command()
+@click.argument("result_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_outputs
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="low",
+              show_default=True, help="As for `scan`: the exit status reflects the result.")
+def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: Path | None,
+           lang: str, fail_on: str) -> None:
+    """Render reports again from a saved JSON result (no network).
+
+    \b
+    Example:
+      rempart report result.json --html report.html --lang fr
+    """
+    from reports.json_report import load_json
+
+    try:
+        result = load_json(result_json.read_text(encoding="utf-8"))
+    except Exception as exc:
+        _fail(f"{result_json}: not a Rempart JSON result: {exc}")
+        return
+    write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
+                           ReportFormat.HTML: html}, lang, Path.cwd())
+    sys.exit(exit_code(result, Severity(fail_on)))
+
+
+@main.group()
+def rules() -> None:
+    """List, show and validate rule packs.
+
+    \b
+    Examples:
+      rempart rules list
+      rempart rules show TLS-PROTO-002
+      rempart rules validate my-pack.yaml
+    """
+
+
+@rules.command("list")
+@rules_option
+@no_default_option
+@input_errors
+def rules_list(rule_refs: tuple[str, ...], no_default_rules: bool) -> None:
+    """List the rules in force (ID, severity, requirements, title).
+
+    \b
+    Example:
+      rempart rules list --rules my-pack.yaml
+    """
+    ruleset = load_rules(rule_refs, no_default_rules)
+    for rule in ruleset.rules:
+        i = rule.info
+        click.echo(f"{i.id:<18} {i.severity.value:<9} {','.join(i.requirements):<24} "
+                   f"{i.title['en']}")
+    for ov in ruleset.disabled:
+        click.echo(f"{ov.rule_id:<18} disabled  by {ov.location.file}:{ov.location.line}"
+                   + (f" ({ov.reason})" if ov.reason else ""))
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@rules_option
+@no_default_option
+@input_errors
+def rules_show(rule_id: str, rule_refs: tuple[str, ...], no_default_rules: bool) -> None:
+    """Show one rule: metadata, facts it needs, parameters, rationale, remediation.
+
+    \b
+    Example:
+      rempart rules show CERT-EXPIRY-001
+    """
+    ruleset = load_rules(rule_refs, no_default_rules)
+    rule = next((r for r in ruleset.rules if r.info.id == rule_id), None)
+    if rule is None:
+        _fail(f"no rule {rule_id}; `rempart rules list` shows the rules in force")
+        return
+    i = rule.info
+    lines = [
+        f"{i.id}: {i.title['en']}", f"  pack:         {i.pack}",
+        f"  severity:     {i.severity.value}",
+        f"  requirements: {', '.join(i.requirements)}",
+        "  controls:     " + "; ".join(f"{k} {', '.join(v)}" for k, v in i.controls.items()),
+        f"  applies to:   {', '.join(p.value for p in i.applies_to)}",
+        f"  facts:        {', '.join(i.facts)}",
+        "  params:       " + (", ".join(f"{k}={v}" for k, v in rule.params.items()) or "-"),
+        f"  rationale:    {i.rationale['en']}", f"  remediation:  {i.remediation['en']}",
+    ]
+    click.echo("\n".join(lines))
+
+
+@rules.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@input_errors
+def rules_validate(files: tuple[Path, ...]) -> None:
+    """Check rule pack files (together with the built-in packs they may override).
+
+    \b
+    Example:
+      rempart rules validate my-pack.yaml
+    """
+    packs = [load_pack(str(f)) for f in files]
+    ids = {p.info.id for p in packs}
+    builtin = [load_pack(n) for n in BUILTIN_PACKS if n not in ids]
+    ruleset = build_ruleset(builtin + packs)
+    for p in packs:
+        click.echo(f"{p.info.origin}: OK ({len(p.rules)} rules, {len(p.overrides)} overrides)")
+    click.echo(f"{len(ruleset.rules)} rules in force with the built-in packs")
+
+
+@main.group()
+def inventory() -> None:
+    """Validate inventories.
+
+    \b
+    Example:
+      rempart inventory validate inventory.yaml
+    """
+
+
+@inventory.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@input_errors
+def inventory_validate(file: Path) -> None:
+    """Check an inventory file: format, addresses, scope.
+
+    \b
+    Example:
+      rempart inventory validate inventory.yaml
+    """
+    inv = load_inventory(file)
+    services = sum(len(h.services) for h in inv.hosts)
+    click.echo(f"{file}: OK ({len(inv.hosts)} hosts, {services} services, "
+               f"scope {', '.join(inv.scope)})")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("rempart-demo"), show_default=True,
+              help="Folder for the demo inventory, certificates and reports.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+def demo(out: Path, lang: str) -> None:
+    """Start a local demo estate on 127.0.0.1, scan it, write the reports, stop it.
+
+    \b
+    Example:
+      rempart demo --out /tmp/rempart-demo
+    """
+    from scanner.demo.run import run_demo
+
+    sys.exit(run_demo(out, lang))

@@ -1,0 +1,150 @@
+"""Plan probes from the rules' facts, run them concurrently, judge, assemble the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner import __version__
+from scanner.facts import FACTS
+from scanner.inventory import ScopeError, in_scope
+from scanner.models import (
+    Fact,
+    InventoryInfo,
+    ProbeRun,
+    ProbeStatus,
+    RuleResult,
+    ScanResult,
+    Service,
+    ServiceReport,
+)
+from scanner.probes.base import Probe, ProbeContext, ProbeTarget
+from scanner.rulepack.conditions import Dynamic
+from scanner.rulepack.evaluate import evaluate_rule
+from scanner.rulepack.model import RuleSet
+
+PROBE_ORDER = ("tls", "certificate")  # the certificate probe reuses what tls saw
+
+
+def default_probes() -> dict[str, Probe]:
+    from scanner.probes.certificate import CertificateProbe
+    from scanner.probes.tls.probe import TlsProbe
+
+    return {"tls": TlsProbe(), "certificate": CertificateProbe()}
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    concurrency: int = 8
+    timeout: float = 5.0  # per connection step
+    service_budget: float = 120.0  # whole service
+    ca_file: Path | None = None
+
+
+def plan(rules: RuleSet, service: Service) -> dict[str, frozenset[str]]:
+    """Probe name -> the facts its rules need for this service, in run order."""
+    wanted: dict[str, set[str]] = {}
+    for rule in rules.rules:
+        if service.protocol not in rule.info.applies_to:
+            continue
+        for name in rule.info.facts:
+            spec = FACTS[name]
+            if service.protocol in spec.services:
+                wanted.setdefault(spec.probe, set()).add(name)
+    return {p: frozenset(wanted[p]) for p in PROBE_ORDER if p in wanted}
+
+
+def resolve_addresses(inventory: InventoryInfo) -> dict[str, str]:
+    """Service key -> address to connect to. Names are resolved only where no address is set."""
+    out: dict[str, str] = {}
+    for host in inventory.hosts:
+        address = host.address
+        if address is None:
+            assert host.dns_name is not None
+            try:
+                infos = socket.getaddrinfo(host.dns_name, None, type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                raise ScopeError(f"host {host.name}: cannot resolve {host.dns_name}: "
+                                 f"{exc.strerror}") from None
+            address = str(infos[0][4][0])
+            if not in_scope(address, inventory.scope):
+                raise ScopeError(f"host {host.name}: {host.dns_name} resolves to {address}, "
+                                 f"outside the declared scope ({', '.join(inventory.scope)})")
+        for svc in host.services:
+            out[svc.key] = address
+    return out
+
+
+def scan_service(service: Service, address: str, wanted: Mapping[str, frozenset[str]],
+                 probes: Mapping[str, Probe], options: ScanOptions) -> ServiceReport:
+    target = ProbeTarget(address=address, port=service.port, protocol=service.protocol,
+                         sni=service.dns_name, expected_name=service.dns_name or address)
+    ctx = ProbeContext(timeout=options.timeout,
+                       deadline=time.monotonic() + options.service_budget,
+                       ca_file=options.ca_file)
+    facts: dict[str, Fact] = {}
+    runs: list[ProbeRun] = []
+    for name, fact_names in wanted.items():
+        before, start = ctx.connections, time.monotonic()
+        got = _run_probe(probes[name], target, fact_names, ctx, facts)
+        for fact in got:
+            facts[fact.name] = fact
+        for missing in fact_names - {f.name for f in got}:
+            facts[missing] = Fact(name=missing, status=ProbeStatus.ERROR,
+                                  reason=f"probe {name} did not report this fact")
+        errors = [f for f in got if f.status is ProbeStatus.ERROR]
+        runs.append(ProbeRun(
+            probe=name, status=ProbeStatus.ERROR if errors else ProbeStatus.COMPLETED,
+            reason=errors[0].reason if errors else None,
+            connections=ctx.connections - before, seconds=round(time.monotonic() - start, 3)))
+    ordered = tuple(facts[n] for n in FACTS if n in facts)
+    return ServiceReport(service=service, facts=ordered, probes=tuple(runs))
+
+
+def _run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+               known: Mapping[str, Fact]) -> list[Fact]:
+    try:
+        return [f for f in probe.run(target, wanted, ctx, known) if f.name in wanted]
+    except Exception as exc:  # a probe bug is data too: the facts become errors
+        reason = f"probe {probe.name} failed: {type(exc).__name__}: {exc}"
+        return [Fact(name=n, status=ProbeStatus.ERROR, reason=reason) for n in sorted(wanted)]
+
+
+def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
+             probes: Mapping[str, Probe] | None = None,
+             on_service: Callable[[Service], None] | None = None) -> ScanResult:
+    probes = probes if probes is not None else default_probes()
+    services = [s for h in inventory.hosts for s in h.services]
+    addresses = resolve_addresses(inventory)
+    started = dt.datetime.now(dt.UTC)
+
+    def one(service: Service) -> ServiceReport:
+        report = scan_service(service, addresses[service.key], plan(rules, service), probes,
+                              options)
+        if on_service:
+            on_service(service)
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        reports = list(pool.map(one, services))
+    finished = dt.datetime.now(dt.UTC)
+    dyn = Dynamic(scan_time=started, contract_end=inventory.contract.end_date)
+    results = judge(rules, reports, dyn)
+    return ScanResult(
+        tool_version=__version__, started_at=started, finished_at=finished,
+        inventory=inventory, packs=rules.packs, rules=tuple(r.info for r in rules.rules),
+        services=tuple(reports), results=results)
+
+
+def judge(rules: RuleSet, reports: Sequence[ServiceReport], dyn: Dynamic
+          ) -> tuple[RuleResult, ...]:
+    out: list[RuleResult] = []
+    for report in reports:
+        facts = {f.name: f for f in report.facts}
+        out.extend(evaluate_rule(rule, report.service, facts, dyn) for rule in rules.rules)
+    return tuple(out)

@@ -1,0 +1,174 @@
+"""The estate to scan: load and validate an inventory, build ad-hoc ones, guard the scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import re
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from scanner.models import Contract, Host, InventoryInfo, Service, ServiceProtocol, SourceLocation
+from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
+TARGETS_FILE = "rempart-targets.txt"  # the virtual file --target services point at
+_DNS = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+                  r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
+DEFAULT_PROTOCOL = {443: "https", 8443: "https", 25: "smtp", 587: "smtp", 465: "smtps",
+                    143: "imap", 993: "imaps", 110: "pop3", 995: "pop3s"}
+
+
+class ScopeError(Exception):
+    """A target lies outside the declared scope."""
+
+
+@cache
+def inventory_schema() -> dict[str, Any]:
+    text = resources.files("scanner").joinpath("schema/inventory.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def load_inventory(path: Path, display: str | None = None) -> InventoryInfo:
+    doc = read_document(path, display)
+    validate_schema(doc, inventory_schema())
+    return parse_inventory(doc)
+
+
+def parse_inventory(doc: Document) -> InventoryInfo:
+    data = doc.data
+    scope = [_network(doc, i, text) for i, text in enumerate(data["scope"])]
+    end = data["contract"].get("end_date")
+    contract = Contract(customer=data["contract"]["customer"],
+                        end_date=_date(doc, end) if end else None)
+    hosts: list[Host] = []
+    names: dict[str, int] = {}
+    endpoints: dict[tuple[str, int], str] = {}
+    for i, raw in enumerate(data["hosts"]):
+        at = ("hosts", i)
+        if raw["name"] in names:
+            raise doc.error((*at, "name"), f"duplicate host name '{raw['name']}'")
+        names[raw["name"]] = i
+        address, dns_name = raw.get("address"), raw.get("dns_name")
+        if address is None and dns_name is None:
+            raise doc.error(at, "expected 'address', 'dns_name' or both")
+        if address is not None:
+            address = _address(doc, (*at, "address"), address)
+            if not in_scope(address, scope):
+                raise doc.error((*at, "address"), f"{address} is outside the declared scope "
+                                f"({', '.join(map(str, scope))}); add its network to 'scope' "
+                                "to authorise scanning it")
+        if dns_name is not None and (not _DNS.match(dns_name) or _is_ip(dns_name)):
+            raise doc.error((*at, "dns_name"), f"expected a DNS name like app.example.com; "
+                            f"got {dns_name!r}")
+        services = []
+        for j, svc in enumerate(raw["services"]):
+            where = address or dns_name
+            key = (str(where), svc["port"])
+            if key in endpoints:
+                raise doc.error((*at, "services", j, "port"), f"{where}:{svc['port']} is "
+                                f"already declared (host {endpoints[key]})")
+            endpoints[key] = raw["name"]
+            services.append(Service(
+                host=raw["name"], address=address, dns_name=dns_name, port=svc["port"],
+                protocol=ServiceProtocol(svc["protocol"]), role=raw.get("role"),
+                location=doc.where((*at, "services", j))))
+        hosts.append(Host(name=raw["name"], address=address, dns_name=dns_name,
+                          role=raw.get("role"), services=tuple(services),
+                          location=doc.where(at)))
+    return InventoryInfo(path=doc.file, contract=contract,
+                         scope=tuple(str(n) for n in scope), hosts=tuple(hosts))
+
+
+def _network(doc: Document, index: int, text: str) -> Network:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise doc.error(("scope", index), "expected a network in CIDR notation like "
+                        f"203.0.113.0/24; got {text!r}") from None
+
+
+def _address(doc: Document, at: tuple[str | int, ...], text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise doc.error(at, f"expected an IPv4 or IPv6 address; got {text!r} "
+                        "(put host names under 'dns_name')") from None
+
+
+def _date(doc: Document, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise doc.error(("contract", "end_date"),
+                        f"expected a date like 2027-06-30; got {text!r}") from None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def in_scope(address: str, scope: Sequence[Network | str]) -> bool:
+    ip = ipaddress.ip_address(address)
+    nets = [ipaddress.ip_network(n) if isinstance(n, str) else n for n in scope]
+    return any(ip.version == n.version and ip in n for n in nets)
+
+
+def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
+                    contract_end: dt.date | None) -> InventoryInfo:
+    """Build an inventory from `--target HOST:PORT[/PROTOCOL]` options."""
+    nets = []
+    for text in scope or LOOPBACK_SCOPE:
+        try:
+            nets.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise SourceError("--scope", 1, 1, "scope", f"expected a network in CIDR "
+                              f"notation like 203.0.113.0/24; got {text!r}") from None
+    hosts = []
+    for i, text in enumerate(targets, start=1):
+        host, port, protocol = parse_target(text)
+        address = host if _is_ip(host) else None
+        dns_name = None if address else host
+        if address and not in_scope(address, nets):
+            raise SourceError("--target", i, 1, "target", f"{address} is outside the scope "
+                              f"({', '.join(map(str, nets))}); pass --scope {address}/"
+                              f"{32 if ':' not in address else 128} to authorise it")
+        loc = SourceLocation(file=TARGETS_FILE, line=i, column=1)
+        svc = Service(host=f"target{i}", address=address, dns_name=dns_name, port=port,
+                      protocol=protocol, location=loc)
+        hosts.append(Host(name=f"target{i}", address=address, dns_name=dns_name, role=None,
+                          services=(svc,), location=loc))
+    return InventoryInfo(path=None, contract=Contract(customer="ad-hoc scan",
+                                                      end_date=contract_end),
+                         scope=tuple(str(n) for n in nets), hosts=tuple(hosts))
+
+
+def parse_target(text: str) -> tuple[str, int, ServiceProtocol]:
+    """`host:port[/protocol]`, with `[v6]:port` for IPv6 addresses."""
+    rest, _, proto = text.partition("/")
+    m = re.match(r"^\[([0-9A-Fa-f:.]+)\]:(\d+)$", rest) or re.match(r"^([^:\[\]]+):(\d+)$", rest)
+    usage = f"expected HOST:PORT[/PROTOCOL] like 203.0.113.5:443/https; got {text!r}"
+    if not m:
+        raise SourceError("--target", 1, 1, "target", usage)
+    host, port = m.group(1), int(m.group(2))
+    if not 0 < port < 65536:
+        raise SourceError("--target", 1, 1, "target", f"port {port} is out of range; {usage}")
+    if not _is_ip(host) and not _DNS.match(host):
+        raise SourceError("--target", 1, 1, "target", f"{host!r} is not a valid host; {usage}")
+    name = proto or DEFAULT_PROTOCOL.get(port, "tls")
+    try:
+        protocol = ServiceProtocol(name)
+    except ValueError:
+        raise SourceError("--target", 1, 1, "target", f"unknown protocol {name!r}; expected "
+                          f"one of: {', '.join(p.value for p in ServiceProtocol)}") from None
+    return (str(ipaddress.ip_address(host)) if _is_ip(host) else host), port, protocol

@@ -1,0 +1,81 @@
+"""Every built-in rule has a passing and a failing fixture; each fixture is one test case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from scanner.facts import FACTS, FactKind
+from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.rulepack.conditions import Dynamic
+from scanner.rulepack.evaluate import evaluate_rule
+from scanner.rulepack.loader import load_pack
+from scanner.rulepack.model import Rule
+from scanner.rulepack.ruleset import build_ruleset
+
+HERE = Path(__file__).parent
+RULES = {r.info.id: r for r in build_ruleset([load_pack("saas-baseline")]).rules}
+FIXTURES = sorted(HERE.glob("*/*.yaml"))
+
+
+def make_fact(name: str, raw: Any) -> Fact:
+    if isinstance(raw, dict) and "error" in raw:
+        return Fact(name=name, status=ProbeStatus.ERROR, reason=raw["error"])
+    if isinstance(raw, dict) and "not_applicable" in raw:
+        return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=raw["not_applicable"])
+    kind = FACTS[name].kind
+    value: Any = raw
+    if kind is FactKind.SET:
+        value = tuple(Observation(value=v) if isinstance(v, str) else Observation(**v)
+                      for v in raw)
+    elif kind is FactKind.DATETIME:
+        value = dt.datetime.fromisoformat(raw)
+    return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary="fixture")
+
+
+def run_fixture(rule: Rule, data: dict[str, Any]) -> Any:
+    service = Service(host="h", address="192.0.2.10", dns_name="app.example.test", port=443,
+                      protocol=ServiceProtocol(data["protocol"]))
+    facts = {n: make_fact(n, v) for n, v in (data.get("facts") or {}).items()}
+    end = data.get("contract_end")
+    dyn = Dynamic(scan_time=dt.datetime.fromisoformat(data["scan_time"]),
+                  contract_end=dt.date.fromisoformat(end) if end else None)
+    return evaluate_rule(rule, service, facts, dyn)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fixture(path: Path) -> None:
+    data = YAML(typ="safe").load(path.read_text())
+    rule = RULES[path.parent.name]
+    result = run_fixture(rule, data)
+    assert result.status == Status(data["expect"]), result.message
+    if result.status in (Status.PASS, Status.FAIL):
+        assert result.evidence, "a verdict without evidence"
+        assert all(e.expected and e.actual for e in result.evidence)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_rule_has_pass_and_fail_fixtures(rule_id: str) -> None:
+    names = {p.stem.split("-")[0] for p in (HERE / rule_id).glob("*.yaml")}
+    assert {"pass", "fail"} <= names
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_unchecked_facts_give_error_never_pass(rule_id: str) -> None:
+    rule = RULES[rule_id]
+    data = YAML(typ="safe").load((HERE / rule_id / "pass.yaml").read_text())
+    data["facts"] = {n: {"error": "connection reset by peer"} for n in rule.info.facts}
+    result = run_fixture(rule, data)
+    assert result.status is Status.ERROR
+    assert "connection reset by peer" in result.message
+
+
+def test_fail_evidence_names_the_offending_suite() -> None:
+    data = YAML(typ="safe").load((HERE / "TLS-CIPH-001" / "fail.yaml").read_text())
+    result = run_fixture(RULES["TLS-CIPH-001"], data)
+    assert "TLS_RSA_WITH_RC4_128_SHA under TLSv1.2" in result.evidence[0].detail
+    assert result.evidence[0].expected == "none of [rc4]"

@@ -1,0 +1,110 @@
+"""Inventories: strict loading with file:line errors, ad-hoc targets, the scope guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scanner.cli import main
+from scanner.inventory import adhoc_inventory, load_inventory, parse_target
+from scanner.models import ServiceProtocol
+from scanner.yamlsrc import SourceError
+
+GOOD = """\
+rempart: 1
+contract: {customer: Clinique Exemple, end_date: 2027-06-30}
+scope: [192.0.2.0/24, "2001:db8::/32"]
+hosts:
+  - name: front
+    address: 192.0.2.10
+    dns_name: app.example.test
+    role: presentation
+    services:
+      - {port: 443, protocol: https}
+      - {port: 25, protocol: smtp}
+  - name: v6
+    address: "2001:db8::5"
+    services:
+      - {port: 993, protocol: imaps}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_good_inventory(tmp_path: Path) -> None:
+    inv = load_inventory(write(tmp_path, GOOD))
+    assert inv.contract.end_date is not None and inv.contract.end_date.isoformat() == "2027-06-30"
+    front = inv.hosts[0]
+    assert [s.key for s in front.services] == ["front:443/https", "front:25/smtp"]
+    smtp = front.services[1]
+    assert smtp.location is not None and smtp.location.line == 11
+    assert smtp.protocol is ServiceProtocol.SMTP and smtp.dns_name == "app.example.test"
+
+
+CASES = [
+    (GOOD.replace("192.0.2.10", "198.51.100.7"), "6:14: hosts[0].address: 198.51.100.7 is outside "
+     "the declared scope (192.0.2.0/24, 2001:db8::/32); add its network to 'scope'"),
+    (GOOD.replace("protocol: smtp", "protocol: smtq"), "11:30: hosts[0].services[1].protocol: "
+     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s; got 'smtq'"),
+    (GOOD.replace("port: 443", "port: 70000"), "10:16: hosts[0].services[0].port: expected a "
+     "number at most 65535; got 70000"),
+    (GOOD.replace("192.0.2.0/24", "192.0.2.0/33"), "3:9: scope[0]: expected a network in CIDR "
+     "notation like 203.0.113.0/24; got '192.0.2.0/33'"),
+    (GOOD.replace("address: 192.0.2.10", "address: app.example.test"), "6:14: hosts[0].address: "
+     "expected an IPv4 or IPv6 address; got 'app.example.test'"),
+    (GOOD.replace("end_date: 2027-06-30", "end_date: next year"), "2:50: contract.end_date: "
+     "expected a date like 2027-06-30; got 'next year'"),
+    (GOOD.replace("name: v6", "name: front"), "12:11: hosts[1].name: duplicate host name 'front'"),
+    (GOOD.replace("    role: presentation\n", "    rôle: presentation\n"),
+     "8:5: hosts[0].rôle: unknown field 'rôle'; expected one of: address, dns_name, name, role, "
+     "services"),
+    (GOOD.replace("contract: {customer: Clinique Exemple, end_date: 2027-06-30}\n", ""),
+     "1:1: (document): missing required field 'contract'"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[1].split(": ")[1] for c in CASES])
+def test_inventory_error_message(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SourceError) as info:
+        load_inventory(path)
+    assert str(info.value).startswith(f"{path}:{expected}"), str(info.value)
+
+
+def test_cli_inventory_validate(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["inventory", "validate", str(write(tmp_path, GOOD))])
+    assert ok.exit_code == 0 and "2 hosts, 3 services" in ok.output
+    bad = runner.invoke(main, ["inventory", "validate",
+                               str(write(tmp_path, GOOD.replace("port: 443", "port: x")))])
+    assert bad.exit_code == 2 and "hosts[0].services[0].port: expected an integer" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_parse_target() -> None:
+    assert parse_target("203.0.113.5:443") == ("203.0.113.5", 443, ServiceProtocol.HTTPS)
+    assert parse_target("[2001:db8::1]:25") == ("2001:db8::1", 25, ServiceProtocol.SMTP)
+    assert parse_target("mail.example.test:2525/smtp")[2] is ServiceProtocol.SMTP
+    with pytest.raises(SourceError, match="expected HOST:PORT"):
+        parse_target("203.0.113.5")
+
+
+def test_adhoc_targets_outside_scope_are_refused() -> None:
+    with pytest.raises(SourceError, match=r"198\.51\.100\.9 is outside the scope \(127\.0\.0\.0/8"
+                       r", ::1/128\); pass --scope 198\.51\.100\.9/32"):
+        adhoc_inventory(["198.51.100.9:443"], [], None)
+    inv = adhoc_inventory(["198.51.100.9:443"], ["198.51.100.0/24"], None)
+    svc = inv.hosts[0].services[0]
+    assert svc.location is not None and svc.location.file == "rempart-targets.txt"
+
+
+def test_cli_scan_refuses_out_of_scope_target_without_traffic() -> None:
+    out = CliRunner().invoke(main, ["scan", "--target", "198.51.100.9:443", "-q"])
+    assert out.exit_code == 2
+    assert "outside the scope" in out.output and "Traceback" not in out.output
