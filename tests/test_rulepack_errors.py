@@ -66,7 +66,8 @@ CASES = [
     (pack() + "overrides:\n  - {rule: TLS-GROUP-001, params: {allowed: [P-999]}}\n", "",
      "15:5: overrides[0].params: unknown value 'P-999' for fact 'tls12.groups'"),
     (pack().replace("[REQ-TLS-01]", "[REQ-TLS-77]"), "",
-     "7:5: MY-PROTO-001.requirements: MY-PROTO-001 cites REQ-TLS-77, which no loaded pack declares"),
+     "7:5: MY-PROTO-001.requirements: MY-PROTO-001 cites REQ-TLS-77, which no loaded pack "
+     "declares"),
 ]
 
 

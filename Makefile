@@ -1,0 +1,31 @@
+# Two entry points: `make demo` (scan a local demo estate, write reports) and `make test`.
+# Both set everything up on a fresh Debian machine first.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	bash scripts/install-system-deps.sh
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/rempart demo --out rempart-demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy scanner reports bench
+
+test: setup lint
+	$(BIN)/pytest -n 2 --dist loadfile
+
+bench: setup
+	$(BIN)/python bench/tls_bench.py
+
+clean:
+	rm -rf $(VENV) rempart-demo .pytest_cache .mypy_cache .ruff_cache

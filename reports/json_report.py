@@ -1,0 +1,72 @@
+"""The JSON result: the one file every other report is re-rendered from.
+
+`render_json` writes a ScanResult as pretty JSON with sorted keys (stable diffs between scans);
+`load_json` reads it back, validated against the model. `reports/schema/result.schema.json` is
+the committed JSON Schema of that file; regenerate it with
+
+    python -m reports.json_report --schema > reports/schema/result.schema.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from scanner.models import ScanResult
+
+_MAX_LISTED_ERRORS = 5
+
+
+class ResultLoadError(ValueError):
+    """The text is not a valid Rempart scan result."""
+
+
+def render_json(result: ScanResult) -> str:
+    """The result as indented JSON, keys sorted, non-ASCII kept, ending with a newline."""
+    data = result.model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load_json(text: str | bytes) -> ScanResult:
+    """Parse and validate a result written by `render_json`; raise ResultLoadError if invalid."""
+    try:
+        return ScanResult.model_validate_json(text)
+    except ValidationError as exc:
+        raise ResultLoadError(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    lines = [f"not a valid Rempart scan result ({len(errors)} problem(s)):"]
+    for err in errors[:_MAX_LISTED_ERRORS]:
+        where = ".".join(str(part) for part in err["loc"]) or "(document)"
+        lines.append(f"  {where}: {err['msg']}")
+    if len(errors) > _MAX_LISTED_ERRORS:
+        lines.append(f"  ... and {len(errors) - _MAX_LISTED_ERRORS} more")
+    return "\n".join(lines)
+
+
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the result file, generated from the model."""
+    schema = ScanResult.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def render_schema() -> str:
+    """`result_schema()` as the text committed in reports/schema/result.schema.json."""
+    return json.dumps(result_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["--schema"]:
+        print("usage: python -m reports.json_report --schema", file=sys.stderr)
+        return 2
+    sys.stdout.write(render_schema())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

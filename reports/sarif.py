@@ -1,0 +1,279 @@
+"""SARIF 2.1.0 for code-scanning platforms (GitHub first), rendered from a ScanResult.
+
+One run. Every rule of the result becomes a `reportingDescriptor`; every `fail` and every `error`
+RuleResult becomes a `result` (pass and not_applicable produce none).
+
+- Locations: a finding is about a host:port, not a file, so the physical location is the line of
+  the inventory that declares the service (`Service.location`), as a POSIX path relative to
+  `base_dir` under `%SRCROOT%` (a `file:` URI when it lies outside `base_dir`). GitHub rejects
+  `https://` URIs. The service itself goes in a logical location (key and endpoint).
+  --target scans have no inventory: the CLI gives their services the location
+  `rempart-targets.txt` (one target per line); a service with no location at all falls back to
+  `rempart-targets.txt`, line 1. Relative paths are read against the current directory.
+- Fingerprints: `rempart/v1` is sha256(rule id, service key): stable across scans (no time, no
+  message, no line). GitHub reads only `primaryLocationLineHash`, so that key carries the same
+  hash; otherwise every --target result of one rule would share the line hash of
+  rempart-targets.txt:1 and collapse into one alert.
+- Severity: `security-severity` 9.5/8.0/5.5/3.0 for critical/high/medium/low. GitHub reads 0.0
+  as "no security severity", so info rules carry none and show by their level (note).
+- Errors (could not be checked) have kind `open`; SARIF §3.27.10 then requires level `none`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from scanner.models import (
+    PackInfo,
+    RuleInfo,
+    RuleResult,
+    ScanResult,
+    Service,
+    Severity,
+    Status,
+    count_by_status,
+)
+
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/rempart/"
+TARGETS_FILE = "rempart-targets.txt"
+SRCROOT = "%SRCROOT%"
+MAX_MESSAGE = 1000  # characters of result.message.text
+MAX_EVIDENCE = 2000  # characters of each evidence string in properties
+MAX_TAGS = 20  # GitHub's limit per rule
+MAX_DESCRIPTION = 1024  # GitHub's limit for shortDescription and fullDescription
+
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+}
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_SPACES = re.compile(r" {2,}")
+
+
+def render_sarif(result: ScanResult, *, base_dir: Path) -> str:
+    """The SARIF log as indented JSON; locations are made relative to `base_dir`."""
+    return json.dumps(sarif_log(result, base_dir=base_dir), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
+    base = os.path.abspath(base_dir)
+    rules = {rule.id: (i, rule) for i, rule in enumerate(result.rules)}
+    services = {s.service.key: s.service for s in result.services}
+    catalogue = requirement_catalogue(result.packs)
+    findings = [
+        _result(r, rules.get(r.rule_id), services.get(r.service), base)
+        for r in result.results
+        if r.status in (Status.FAIL, Status.ERROR)
+    ]
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "Rempart",
+            "version": result.tool_version,
+            "informationUri": INFORMATION_URI,
+            "rules": [_rule(rule, catalogue) for rule in result.rules],
+        }},
+        "invocations": [_invocation(result)],
+        "originalUriBaseIds": {SRCROOT: {"uri": _dir_uri(base)}},
+        "automationDetails": {"id": f"rempart/{slug(result.inventory.contract.customer)}/"},
+        "columnKind": "unicodeCodePoints",
+        "results": findings,
+    }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+# ---- rules --------------------------------------------------------------------------------
+
+def _rule(rule: RuleInfo, catalogue: dict[str, str]) -> dict[str, Any]:
+    title = rule.title["en"]
+    properties: dict[str, Any] = {"tags": rule_tags(rule), "precision": "very-high"}
+    if rule.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
+    properties["rempart/pack"] = rule.pack
+    properties["rempart/severity"] = rule.severity.value
+    text, markdown = _help(rule, catalogue)
+    return {
+        "id": rule.id,
+        "name": pascal_case(title) or pascal_case(rule.id),
+        "shortDescription": {"text": clip(title, MAX_DESCRIPTION)},
+        "fullDescription": {"text": clip(rule.rationale["en"], MAX_DESCRIPTION)},
+        "help": {"text": text, "markdown": markdown},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": properties,
+    }
+
+
+def rule_tags(rule: RuleInfo) -> list[str]:
+    tags = ["security", "compliance"]
+    tags += [f"{fw}/{ctl}" for fw, ctls in sorted(rule.controls.items()) for ctl in ctls]
+    tags += list(rule.requirements)
+    return list(dict.fromkeys(tags))[:MAX_TAGS]
+
+
+def requirement_catalogue(packs: tuple[PackInfo, ...]) -> dict[str, str]:
+    """Requirement ID -> English text and source, from every loaded pack (rules cite across)."""
+    catalogue: dict[str, str] = {}
+    for pack in packs:
+        sources = {s.id: s.title for s in pack.sources}
+        for req in pack.requirements:
+            where = f" ({req.source}: {sources[req.source]})" if req.source in sources else ""
+            catalogue.setdefault(req.id, req.text["en"] + where)
+    return catalogue
+
+
+def _help(rule: RuleInfo, catalogue: dict[str, str]) -> tuple[str, str]:
+    req_lines = [(rid, catalogue.get(rid, "")) for rid in rule.requirements]
+    controls = [f"{fw} {', '.join(ctls)}" for fw, ctls in sorted(rule.controls.items())]
+    text = [rule.remediation["en"], "", "Requirements:"]
+    text += [f"- {rid}: {desc}" if desc else f"- {rid}" for rid, desc in req_lines]
+    md = ["## Remediation", _md(rule.remediation["en"]), "", "## Requirements"]
+    md += [f"- **{_md(rid)}**: {_md(desc)}" if desc else f"- **{_md(rid)}**"
+           for rid, desc in req_lines]
+    if controls:
+        text.append("Controls: " + "; ".join(controls))
+        md += ["", "## Controls"] + [f"- {_md(c)}" for c in controls]
+    if rule.references:
+        text.append("References: " + " ".join(rule.references))
+        md += ["", "## References"] + [f"- <{ref}>" for ref in rule.references]
+    return "\n".join(text), "\n".join(md)
+
+
+def pascal_case(text: str) -> str:
+    """`SSL 2.0 and SSL 3.0 are refused` -> `SSL20AndSSL30AreRefused` (max 255 chars)."""
+    words = re.findall(r"[A-Za-z0-9]+", _ascii(text))
+    return "".join(w[0].upper() + w[1:] for w in words)[:255]
+
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+# ---- results ------------------------------------------------------------------------------
+
+def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service | None,
+            base: str) -> dict[str, Any]:
+    endpoint = service.endpoint if service else rr.service
+    severity = rule[1].severity if rule else Severity.MEDIUM  # unknown rule: an engine bug
+    failed = rr.status is Status.FAIL
+    out: dict[str, Any] = {"ruleId": rr.rule_id}
+    if rule:
+        out["ruleIndex"] = rule[0]
+    out["kind"] = "fail" if failed else "open"
+    out["level"] = LEVEL[severity] if failed else "none"
+    out["message"] = {"text": _message(rr, endpoint)}
+    out["locations"] = [_location(service, rr.service, endpoint, base)]
+    digest = fingerprint(rr.rule_id, rr.service)
+    out["partialFingerprints"] = {
+        "rempart/v1": digest,
+        "primaryLocationLineHash": f"{digest[:16]}:1",
+    }
+    out["properties"] = {
+        "status": rr.status.value,
+        "severity": severity.value,
+        "service": rr.service,
+        "evidence": [
+            {k: clip(v, MAX_EVIDENCE) for k, v in ev.model_dump().items()} for ev in rr.evidence
+        ],
+    }
+    return out
+
+
+def fingerprint(rule_id: str, service_key: str) -> str:
+    """Stable identity of a finding across scans: sha256 hex of rule id and service key."""
+    return hashlib.sha256(f"{rule_id}\n{service_key}".encode()).hexdigest()
+
+
+def _message(rr: RuleResult, endpoint: str) -> str:
+    if rr.status is Status.ERROR:
+        return clip(clean(f"{endpoint}: could not be checked: {rr.message}"), MAX_MESSAGE)
+    parts = [f"{endpoint}: {rr.message.rstrip('.')}."]
+    parts += [f"{ev.fact}: expected {ev.expected}; actual {ev.actual}." for ev in rr.evidence]
+    return clip(clean(" ".join(parts)), MAX_MESSAGE)
+
+
+def _location(service: Service | None, key: str, endpoint: str, base: str) -> dict[str, Any]:
+    where = service.location if service else None
+    file, line, column = (where.file, where.line, where.column) if where else (TARGETS_FILE, 1, 1)
+    artifact = artifact_location(file, base)
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {"startLine": max(1, line), "startColumn": max(1, column)},
+        },
+        "logicalLocations": [{"name": endpoint, "fullyQualifiedName": key, "kind": "resource"}],
+    }
+
+
+def artifact_location(file: str, base_dir: str | Path) -> dict[str, str]:
+    """A relative POSIX URI under %SRCROOT% when `file` is inside `base_dir`, else a `file:` URI.
+
+    Relative paths in the result are read against the current directory, as the CLI wrote them.
+    """
+    base = os.path.abspath(base_dir)
+    path = os.path.abspath(file)
+    rel = os.path.relpath(path, base)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return {"uri": Path(path).as_uri()}
+    posix = PurePosixPath(*Path(rel).parts).as_posix()
+    return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _dir_uri(base: str) -> str:
+    uri = Path(base).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _invocation(result: ScanResult) -> dict[str, Any]:
+    counts = {status.value: n for status, n in count_by_status(result.results).items()}
+    return {
+        "executionSuccessful": True,
+        "startTimeUtc": _utc(result.started_at),
+        "endTimeUtc": _utc(result.finished_at),
+        "properties": {"counts": counts},
+    }
+
+
+# ---- text helpers -------------------------------------------------------------------------
+
+def clean(text: str) -> str:
+    """Control characters (C0, DEL, C1) become spaces; runs of spaces shrink to one."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters; a clipped text ends with its original length."""
+    if len(text) <= limit:
+        return text
+    note = f"… [clipped, {len(text)} characters in all]"
+    return text[: max(0, limit - len(note))] + note
+
+
+def slug(text: str) -> str:
+    """`Clinique Exemple` -> `clinique-exemple`; `scan` when nothing is left."""
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).lower()).strip("-") or "scan"
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _utc(moment: datetime) -> str:
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,129 @@
+"""The JSON result: stable text, validated loading, and a committed schema that stays current."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from reports.json_report import ResultLoadError, load_json, main, render_json, render_schema
+from scanner.models import ScanResult
+from tests.reports.sample import HOSTILE_SUBJECT, LONG_BANNER, make_sample_result
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports" / "schema" / "result.schema.json"
+
+
+def _keys_sorted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    assert keys == sorted(keys)
+    return dict(pairs)
+
+
+def test_render_is_pretty_sorted_and_stable() -> None:
+    result = make_sample_result()
+    text = render_json(result)
+    assert text == render_json(make_sample_result())
+    assert text.endswith("}\n")
+    assert text.startswith('{\n  "finished_at"')
+    json.loads(text, object_pairs_hook=_keys_sorted)
+    assert "Compléments Clinique Exemple" in text  # UTF-8 kept, not \u-escaped
+
+
+def test_dict_insertion_order_does_not_change_the_text() -> None:
+    result = make_sample_result()
+    first = result.rules[0]
+    flipped = first.model_copy(update={"controls": dict(reversed(first.controls.items()))})
+    assert list(flipped.controls) != list(first.controls)
+    other = result.model_copy(update={"rules": (flipped, *result.rules[1:])})
+    assert render_json(other) == render_json(result)
+
+
+def test_round_trip() -> None:
+    result = make_sample_result()
+    text = render_json(result)
+    loaded = load_json(text)
+    assert loaded == result
+    assert render_json(loaded) == text
+    assert load_json(text.encode()) == result
+
+
+def test_hostile_strings_survive_as_data() -> None:
+    loaded = load_json(render_json(make_sample_result()))
+    legacy = loaded.service("legacy-api:8443/tls")
+    chain = legacy.fact("cert.chain")
+    assert chain is not None and isinstance(chain.value, tuple)
+    assert chain.value[0].subject == HOSTILE_SUBJECT  # type: ignore[union-attr]
+    details = [ev.detail for r in loaded.results for ev in r.evidence]
+    assert any(d.endswith(LONG_BANNER) for d in details)
+
+
+def test_sample_validates_against_committed_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(json.loads(render_json(make_sample_result())))
+
+
+def test_schema_rejects_a_broken_result() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    data = json.loads(render_json(make_sample_result()))
+    data["results"][0]["status"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_committed_schema_is_current() -> None:
+    committed = SCHEMA_PATH.read_text(encoding="utf-8")
+    assert committed == render_schema(), (
+        "regenerate: python -m reports.json_report --schema > reports/schema/result.schema.json"
+    )
+
+
+def test_schema_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--schema"]) == 0
+    assert capsys.readouterr().out == render_schema()
+    assert main([]) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("not json", "(document): Invalid JSON"),
+        ("[]", "(document)"),
+        ('{"tool": 3}', "tool_version: Field required"),
+    ],
+)
+def test_load_rejects_bad_input_clearly(text: str, where: str) -> None:
+    with pytest.raises(ResultLoadError) as info:
+        load_json(text)
+    message = str(info.value)
+    assert message.startswith("not a valid Rempart scan result")
+    assert where in message
+
+
+def test_load_rejects_unknown_fields_and_bad_values() -> None:
+    data = json.loads(render_json(make_sample_result()))
+    data["results"][3]["status"] = "maybe"
+    data["surprise"] = True
+    with pytest.raises(ResultLoadError) as info:
+        load_json(json.dumps(data))
+    message = str(info.value)
+    assert "results.3.status" in message
+    assert "surprise: Extra inputs are not permitted" in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_load_lists_at_most_five_problems() -> None:
+    with pytest.raises(ResultLoadError) as info:
+        load_json("{}")
+    lines = str(info.value).splitlines()
+    assert len(lines) == 7 and lines[-1].startswith("  ... and ")
+
+
+def test_loaded_result_is_the_model() -> None:
+    assert isinstance(load_json(render_json(make_sample_result())), ScanResult)
