@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -15,8 +16,9 @@ from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
-from scanner.models import ScanResult, Severity
-from scanner.rulepack.loader import BUILTIN_PACKS, load_pack
+from scanner.models import InventoryInfo, ScanResult, Severity
+from scanner.probes.base import ProbeOptions
+from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
 from scanner.rulepack.model import RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.verdict import ExitCode, exit_code
@@ -67,7 +69,8 @@ def main() -> None:
 
 
 def load_rules(refs: Sequence[str], no_default: bool) -> RuleSet:
-    names = ([] if no_default else ["saas-baseline"]) + [r for r in refs if r != "saas-baseline"]
+    names = [] if no_default else list(DEFAULT_PACKS)
+    names += [r for r in refs if r not in names]
     if not names:
         raise SourceError("--rules", 1, 1, "rules", "no rule pack selected; pass --rules")
     return build_ruleset([load_pack(n) for n in names])
@@ -101,9 +104,10 @@ def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
 rules_option = click.option(
     "--rules", "rule_refs", multiple=True, metavar="PACK|FILE",
     help=f"Rule pack to add: a built-in name ({', '.join(BUILTIN_PACKS)}) or a YAML file. "
-         "Repeatable. saas-baseline is always loaded unless --no-default-rules.")
+         "Repeatable. saas-baseline and network-baseline are loaded unless "
+         "--no-default-rules; ops-performance (response time) is opt-in.")
 no_default_option = click.option("--no-default-rules", is_flag=True,
-                                 help="Do not load the built-in saas-baseline pack.")
+                                 help="Do not load the built-in default packs.")
 output_options = [
     click.option("--sarif", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write SARIF 2.1.0 findings here."),
@@ -144,6 +148,12 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
               show_default=True, help="Seconds allowed for all the probes of one service.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Extra trusted CA certificates (PEM), added to the system store.")
+@click.option("--ports", default="1-65535", show_default=True, metavar="SPEC",
+              help="TCP ports of the exposure scan (nmap syntax, e.g. 1-1024,8443).")
+@click.option("--udp", is_flag=True, help="Also scan the top 100 UDP ports (slow).")
+@click.option("--dns-server", metavar="ADDRESS[:PORT]",
+              help="Resolver for SPF look-ups (default: the inventory's mail.dns_server, "
+                   "else the system resolver).")
 @click.option("-v", "--verbose", is_flag=True, help="List passed rules in the summary too.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @input_errors
@@ -151,7 +161,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
          sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
          concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
-         verbose: bool, quiet: bool) -> None:
+         ports: str, udp: bool, dns_server: str | None, verbose: bool, quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
     \b
@@ -168,7 +178,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
         inv = adhoc_inventory(targets, scopes, contract_end)
     rules = load_rules(rule_refs, no_default_rules)
     options = ScanOptions(concurrency=concurrency, timeout=timeout,
-                          service_budget=service_budget, ca_file=ca_file)
+                          service_budget=service_budget, ca_file=ca_file,
+                          probe=probe_options(inv, ports, udp, dns_server))
     from scanner.progress import scan_with_progress
 
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
@@ -177,6 +188,18 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     if not quiet:
         click.echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
     sys.exit(exit_code(result, Severity(fail_on)))
+
+
+def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None
+                  ) -> ProbeOptions:
+    if not re.fullmatch(r"[0-9,\-]+", ports):
+        raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
+                                 param_hint="--ports")
+    vantages = {v.name: {"address": v.address, "port": str(v.port), "user": v.user,
+                         "key_file": v.key_file, "known_hosts": v.known_hosts}
+                for v in inv.vantages}
+    return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
+                        vantages=vantages)
 
 
 @main.command()

@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
@@ -23,12 +23,12 @@ from scanner.models import (
     Service,
     ServiceReport,
 )
-from scanner.probes.base import Probe, ProbeContext, ProbeTarget
+from scanner.probes.base import Probe, ProbeContext, ProbeOptions, ProbeTarget
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
 
-PROBE_ORDER = ("tls", "certificate")  # the certificate probe reuses what tls saw
+PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf")  # certificate reuses tls
 
 
 def default_probes() -> dict[str, Probe]:
@@ -44,6 +44,7 @@ class ScanOptions:
     timeout: float = 5.0  # per connection step
     service_budget: float = 120.0  # whole service
     ca_file: Path | None = None
+    probe: ProbeOptions = field(default_factory=ProbeOptions)
 
 
 def plan(rules: RuleSet, service: Service) -> dict[str, frozenset[str]]:
@@ -80,18 +81,22 @@ def resolve_addresses(inventory: InventoryInfo) -> dict[str, str]:
     return out
 
 
-def scan_service(service: Service, address: str, wanted: Mapping[str, frozenset[str]],
+def scan_service(service: Service, address: str | None, wanted: Mapping[str, frozenset[str]],
                  probes: Mapping[str, Probe], options: ScanOptions) -> ServiceReport:
     target = ProbeTarget(address=address, port=service.port, protocol=service.protocol,
-                         sni=service.dns_name, expected_name=service.dns_name or address)
+                         sni=service.dns_name, expected_name=service.dns_name or address or "",
+                         host=service.host, context=service.context)
     ctx = ProbeContext(timeout=options.timeout,
                        deadline=time.monotonic() + options.service_budget,
-                       ca_file=options.ca_file)
+                       ca_file=options.ca_file, options=options.probe)
     facts: dict[str, Fact] = {}
     runs: list[ProbeRun] = []
     for name, fact_names in wanted.items():
         before, start = ctx.connections, time.monotonic()
-        got = _run_probe(probes[name], target, fact_names, ctx, facts)
+        probe = probes.get(name)
+        got = (_run_probe(probe, target, fact_names, ctx, facts) if probe else
+               [Fact(name=n, status=ProbeStatus.ERROR, reason=f"no probe '{name}' is available")
+                for n in sorted(fact_names)])
         for fact in got:
             facts[fact.name] = fact
         for missing in fact_names - {f.name for f in got}:
@@ -119,13 +124,13 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
              probes: Mapping[str, Probe] | None = None,
              on_service: Callable[[Service], None] | None = None) -> ScanResult:
     probes = probes if probes is not None else default_probes()
-    services = [s for h in inventory.hosts for s in h.services]
+    services = list(inventory.all_subjects())
     addresses = resolve_addresses(inventory)
     started = dt.datetime.now(dt.UTC)
 
     def one(service: Service) -> ServiceReport:
-        report = scan_service(service, addresses[service.key], plan(rules, service), probes,
-                              options)
+        report = scan_service(service, addresses.get(service.key), plan(rules, service),
+                              probes, options)
         if on_service:
             on_service(service)
         return report
@@ -143,8 +148,12 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
 
 def judge(rules: RuleSet, reports: Sequence[ServiceReport], dyn: Dynamic
           ) -> tuple[RuleResult, ...]:
+    """One result per (rule, subject) of the same nature: a TLS rule is `not_applicable` on an
+    http service, and is not listed at all for a host, zone pair or mail domain."""
     out: list[RuleResult] = []
     for report in reports:
         facts = {f.name: f for f in report.facts}
-        out.extend(evaluate_rule(rule, report.service, facts, dyn) for rule in rules.rules)
+        kind = report.service.protocol.network_service
+        out.extend(evaluate_rule(rule, report.service, facts, dyn) for rule in rules.rules
+                   if any(p.network_service == kind for p in rule.info.applies_to))
     return tuple(out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from scanner.models import ServiceProtocol
+from scanner.models import TLS_SERVICE_PROTOCOLS, ServiceProtocol
 
 
 class FactKind(StrEnum):
@@ -34,8 +34,11 @@ GROUPS = (
 GROUP_ALIASES = {"P-256": "secp256r1", "P-384": "secp384r1", "P-521": "secp521r1",
                  "X25519": "x25519", "X448": "x448"}
 
-TLS_SERVICES = frozenset(ServiceProtocol)
+TLS_SERVICES = TLS_SERVICE_PROTOCOLS
 STARTTLS_SERVICES = frozenset(p for p in ServiceProtocol if p.starttls)
+WEB = frozenset({ServiceProtocol.HTTPS, ServiceProtocol.HTTP})
+REDIRECT_SCHEMES = ("https", "http", "none", "other")
+SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,30 @@ _SPECS = (
     FactSpec("cert.signature_hash", FactKind.STR, "certificate",
              "Hash algorithm of the leaf certificate's signature",
              ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "none")),
+    FactSpec("ports.open", FactKind.SET, "ports",
+             "Ports open to the scanner, as PORT/tcp or PORT/udp (detail: service and product "
+             "nmap saw)", services=frozenset({ServiceProtocol.HOST})),
+    FactSpec("flows.open", FactKind.SET, "flows",
+             "Connections that succeed from the source zone's vantage point, as HOST:PORT/tcp",
+             services=frozenset({ServiceProtocol.FLOW})),
+    FactSpec("http.hsts_max_age", FactKind.INT, "http",
+             "max-age of the Strict-Transport-Security header in seconds (-1: no header)",
+             services=frozenset({ServiceProtocol.HTTPS})),
+    FactSpec("http.status", FactKind.INT, "http",
+             "Status code of a GET / without credentials", services=WEB),
+    FactSpec("http.location_scheme", FactKind.STR, "http",
+             "Scheme of the Location header of that answer", REDIRECT_SCHEMES, services=WEB),
+    FactSpec("http.location_same_host", FactKind.BOOL, "http",
+             "The Location header names the same host as the request", services=WEB),
+    FactSpec("http.protected_status", FactKind.SET, "http",
+             "Status codes of the URLs the inventory marks protected, fetched without "
+             "credentials (detail: the URL)", services=WEB),
+    FactSpec("http.response_p90_ms", FactKind.INT, "http",
+             "90th percentile of the response time of N requests to /, in milliseconds",
+             services=WEB),
+    FactSpec("spf.results", FactKind.SET, "spf",
+             "SPF check_host() result for each sending IP of the domain (detail: the IP and "
+             "the mechanism that decided)", SPF_RESULTS, services=frozenset({ServiceProtocol.SPF})),
 )
 
 FACTS: dict[str, FactSpec] = {s.name: s for s in _SPECS}

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scanner.inventory_network import host_subjects, parse_network, parse_roles
 from scanner.models import Contract, Host, InventoryInfo, Service, ServiceProtocol, SourceLocation
 from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
 
@@ -47,6 +48,7 @@ def parse_inventory(doc: Document) -> InventoryInfo:
     end = data["contract"].get("end_date")
     contract = Contract(customer=data["contract"]["customer"],
                         end_date=_date(doc, end) if end else None)
+    roles = parse_roles(doc)
     hosts: list[Host] = []
     names: dict[str, int] = {}
     endpoints: dict[tuple[str, int], str] = {}
@@ -75,15 +77,22 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                 raise doc.error((*at, "services", j, "port"), f"{where}:{svc['port']} is "
                                 f"already declared (host {endpoints[key]})")
             endpoints[key] = raw["name"]
+            protected = tuple(svc.get("protected_urls") or ())
             services.append(Service(
                 host=raw["name"], address=address, dns_name=dns_name, port=svc["port"],
                 protocol=ServiceProtocol(svc["protocol"]), role=raw.get("role"),
-                location=doc.where((*at, "services", j))))
+                location=doc.where((*at, "services", j)),
+                context={"http.protected_urls": protected} if protected else {}))
+        services += host_subjects(doc, at, raw, address, dns_name, roles, services)
         hosts.append(Host(name=raw["name"], address=address, dns_name=dns_name,
                           role=raw.get("role"), services=tuple(services),
                           location=doc.where(at)))
+    net = parse_network(doc, hosts, roles, lambda a: in_scope(a, scope))
     return InventoryInfo(path=doc.file, contract=contract,
-                         scope=tuple(str(n) for n in scope), hosts=tuple(hosts))
+                         scope=tuple(str(n) for n in scope), hosts=tuple(hosts), roles=roles,
+                         zones=net.zones, flows=net.flows, vantages=net.vantages,
+                         sending_domains=net.sending_domains, dns_server=net.dns_server,
+                         subjects=net.subjects)
 
 
 def _network(doc: Document, index: int, text: str) -> Network:

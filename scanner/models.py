@@ -46,6 +46,8 @@ class Status(StrEnum):
 
 
 class ServiceProtocol(StrEnum):
+    """What a scanned subject is: a network service, or a host / zone pair / mail domain."""
+
     HTTPS = "https"
     TLS = "tls"
     SMTP = "smtp"
@@ -54,11 +56,30 @@ class ServiceProtocol(StrEnum):
     IMAPS = "imaps"
     POP3 = "pop3"
     POP3S = "pop3s"
+    HTTP = "http"  # plain HTTP (port 80 front doors)
+    HOST = "host"  # a whole host: its exposed ports
+    FLOW = "flow"  # a pair of zones: the flows open from one to the other
+    SPF = "spf"  # a sending mail domain: its SPF policy
 
     @property
     def starttls(self) -> bool:
         """True when TLS starts after a plaintext STARTTLS exchange."""
         return self in (ServiceProtocol.SMTP, ServiceProtocol.IMAP, ServiceProtocol.POP3)
+
+    @property
+    def tls(self) -> bool:
+        return self in TLS_SERVICE_PROTOCOLS
+
+    @property
+    def network_service(self) -> bool:
+        """A port with a protocol, as opposed to a host, zone pair or domain."""
+        return self not in (ServiceProtocol.HOST, ServiceProtocol.FLOW, ServiceProtocol.SPF)
+
+
+TLS_SERVICE_PROTOCOLS = frozenset({
+    ServiceProtocol.HTTPS, ServiceProtocol.TLS, ServiceProtocol.SMTP, ServiceProtocol.SMTPS,
+    ServiceProtocol.IMAP, ServiceProtocol.IMAPS, ServiceProtocol.POP3, ServiceProtocol.POP3S,
+})
 
 
 LocalizedText = dict[str, str]
@@ -85,21 +106,37 @@ class Service(Frozen):
     protocol: ServiceProtocol
     role: str | None = None
     location: SourceLocation | None = None
+    context: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Values from the inventory that rules may cite as ${name}, e.g. "
+                    "role.allowed_ports, flow.required, spf.ips, http.protected_urls")
 
     @property
     def key(self) -> str:
-        """Stable identifier of the service across scans."""
+        """Stable identifier of the subject across scans."""
+        if self.protocol is ServiceProtocol.HOST:
+            return f"{self.host}/ports"
+        if not self.protocol.network_service:
+            return f"{self.host}/{self.protocol.value}"
         return f"{self.host}:{self.port}/{self.protocol.value}"
 
     @property
     def endpoint(self) -> str:
-        """What was reached, e.g. `https://www.example.com:443` or `203.0.113.5:25`."""
+        """What was reached, e.g. `https://www.example.com:443` or `203.0.113.5:25 (smtp)`."""
         where = self.dns_name or self.address or self.host
         if ":" in where:
             where = f"[{where}]"
-        if self.protocol is ServiceProtocol.HTTPS:
-            return f"https://{where}:{self.port}"
-        return f"{where}:{self.port} ({self.protocol.value})"
+        match self.protocol:
+            case ServiceProtocol.HTTPS | ServiceProtocol.HTTP:
+                return f"{self.protocol.value}://{where}:{self.port}"
+            case ServiceProtocol.HOST:
+                return f"{where} (exposed ports)"
+            case ServiceProtocol.FLOW:
+                return f"flows {self.host.replace('->', ' → ')}"
+            case ServiceProtocol.SPF:
+                return f"SPF policy of {self.host}"
+            case _:
+                return f"{where}:{self.port} ({self.protocol.value})"
 
 
 class Host(Frozen):
@@ -116,11 +153,55 @@ class Contract(Frozen):
     end_date: date | None = None
 
 
+class Zone(Frozen):
+    name: str
+    hosts: tuple[str, ...] = ()
+    vantage: str = Field("local", description="`local` or the name of an SSH vantage point")
+
+
+class Flow(Frozen):
+    """An allowed flow of the matrix: from a zone to a zone on PORT/tcp."""
+
+    source: str
+    destination: str
+    port: str
+    location: SourceLocation | None = None
+
+
+class Vantage(Frozen):
+    """An SSH host from which flows of a zone are tested (key authentication only)."""
+
+    name: str
+    address: str
+    port: int = 22
+    user: str
+    key_file: str
+    known_hosts: str
+
+
+class SendingDomain(Frozen):
+    domain: str
+    ips: tuple[str, ...]
+    location: SourceLocation | None = None
+
+
 class InventoryInfo(Frozen):
     path: str | None = Field(description="Inventory file; None for --target scans")
     contract: Contract
     scope: tuple[str, ...] = Field(description="Networks the scanner may reach (CIDR)")
     hosts: tuple[Host, ...]
+    roles: dict[str, tuple[str, ...]] = Field(default_factory=dict,
+                                              description="Role -> allowed PORT/proto")
+    zones: tuple[Zone, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    vantages: tuple[Vantage, ...] = ()
+    sending_domains: tuple[SendingDomain, ...] = ()
+    dns_server: str | None = None
+    subjects: tuple[Service, ...] = Field(
+        (), description="Zone pairs and mail domains to check (hosts' services are under hosts)")
+
+    def all_subjects(self) -> tuple[Service, ...]:
+        return tuple(s for h in self.hosts for s in h.services) + self.subjects
 
 
 # ---- facts gathered by probes -------------------------------------------------------------

@@ -20,16 +20,23 @@ class ProbeFailure(Exception):
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    """Where to connect: always an IP address (no DNS lookup happens in probes)."""
+    """Where to connect: always an IP address (no DNS lookup happens in probes).
 
-    address: str
+    Zone pairs (flow) and mail domains (spf) have no address of their own: their probes read
+    what they need from `context` (inventory values such as flow.required or spf.ips).
+    """
+
+    address: str | None
     port: int
     protocol: ServiceProtocol
     sni: str | None  # a DNS name, never an IP literal (RFC 6066)
     expected_name: str  # the DNS name or IP address the certificate must match
+    host: str = ""  # the subject's name in the inventory (host, "zoneA->zoneB", domain)
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        ipaddress.ip_address(self.address)  # refuse names: probes never resolve
+        if self.address is not None:
+            ipaddress.ip_address(self.address)  # refuse names: probes never resolve
         if self.sni is not None and _is_ip(self.sni):
             raise ValueError(f"SNI must be a DNS name, not {self.sni!r}")
 
@@ -42,6 +49,17 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ProbeOptions:
+    """Scan-wide settings some probes read (from the CLI or the inventory)."""
+
+    ports: str = "1-65535"  # nmap port specification for the exposure scan
+    udp: bool = False  # also scan the top UDP ports
+    dns_server: str | None = None  # "address[:port]" for SPF look-ups; None: system resolver
+    http_samples: int = 10  # requests for the response-time percentile
+    vantages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> SSH settings
+
+
 @dataclass
 class ProbeContext:
     """Per-service state shared by the probes of one scan of that service."""
@@ -49,12 +67,15 @@ class ProbeContext:
     timeout: float  # seconds, per connection step
     deadline: float  # time.monotonic() value after which no new connection starts
     ca_file: Path | None = None
+    options: ProbeOptions = field(default_factory=ProbeOptions)
     connections: int = 0
     scratch: dict[str, object] = field(default_factory=dict)  # data one probe leaves for another
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def connect(self, target: ProbeTarget) -> socket.socket:
         """Open a TCP connection to the target's address (never a DNS lookup)."""
+        if target.address is None:
+            raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to")
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ProbeFailure("service time budget exhausted before this connection")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scanner.facts import FACTS, GROUP_ALIASES, FactKind
 from scanner.models import Evidence, Fact, Observation, ProbeStatus
@@ -30,6 +30,7 @@ class Dynamic:
 
     scan_time: dt.datetime
     contract_end: dt.date | None
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the subject's
 
 
 def parse_when(text: str) -> dt.datetime | None:
@@ -48,8 +49,12 @@ def resolve(operand: Operand, params: Mapping[str, Operand], dyn: Dynamic
         ref = m.group(1)
         if ref.startswith("params."):
             return resolve(params[ref.removeprefix("params.")], params, dyn)
+        if ref in dyn.context:
+            return dyn.context[ref], f"{ref} {_show(dyn.context[ref])}"
         if ref == "scan.time":
             return dyn.scan_time, f"the scan time ({dyn.scan_time:%Y-%m-%d %H:%M} UTC)"
+        if ref != "contract.end_date":
+            return None, f"{ref} (not declared for this subject)"
         if dyn.contract_end is None:
             return None, "the contract end date"
         end = dt.datetime.combine(dyn.contract_end, dt.time(23, 59, 59), dt.UTC)
@@ -74,10 +79,16 @@ _WORDS = {
 
 
 def evaluate_condition(fact_name: str, op: str, operand: Operand, facts: Mapping[str, Fact],
-                       params: Mapping[str, Operand], dyn: Dynamic) -> Outcome:
+                       params: Mapping[str, Operand], dyn: Dynamic,
+                       exclude: Operand | None = None) -> Outcome:
     fact = facts.get(fact_name)
     value, shown = resolve(operand, params, dyn)
     expected = ("empty" if operand else "not empty") if op == "empty" else f"{_WORDS[op]} {shown}"
+    ignored: tuple[str, ...] = ()
+    if exclude is not None:
+        skip, skip_shown = resolve(exclude, params, dyn)
+        ignored = tuple(str(v) for v in skip) if isinstance(skip, tuple) else ()
+        expected += f" (except {skip_shown})"
     if fact is None or fact.status is not ProbeStatus.COMPLETED:
         status = fact.status if fact else ProbeStatus.ERROR
         reason = (fact.reason if fact else None) or "the fact was not gathered"
@@ -85,10 +96,15 @@ def evaluate_condition(fact_name: str, op: str, operand: Operand, facts: Mapping
                       detail=fact.summary if fact else "")
         return Outcome(None, (ev,), status, reason)
     if value is None:
-        reason = "the inventory gives no contract end date (contract.end_date)"
+        reason = (f"the inventory does not declare {shown}" if "not declared" in shown
+                  else "the inventory gives no contract end date (contract.end_date)")
         ev = Evidence(fact=fact_name, expected=expected, actual="not compared", detail=reason)
         return Outcome(None, (ev,), ProbeStatus.ERROR, reason)
-    ok, actual, detail = _compare(FACTS[fact_name].kind, op, fact.value, value)
+    actual_value = fact.value
+    if ignored and isinstance(actual_value, tuple):
+        actual_value = tuple(o for o in _observations(actual_value)
+                             if o.value not in {GROUP_ALIASES.get(i, i) for i in ignored})
+    ok, actual, detail = _compare(FACTS[fact_name].kind, op, actual_value, value)
     detail = "; ".join(d for d in (detail, fact.summary) if d)
     return Outcome(ok, (Evidence(fact=fact_name, expected=expected, actual=actual, detail=detail),))
 

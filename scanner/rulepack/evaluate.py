@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from scanner.facts import FACTS
 from scanner.models import Evidence, Fact, ProbeStatus, RuleResult, Service, Status
@@ -13,6 +14,7 @@ from scanner.rulepack.model import Check, Condition, Operand, Rule
 def evaluate_rule(rule: Rule, service: Service, facts: Mapping[str, Fact], dyn: Dynamic
                   ) -> RuleResult:
     info = rule.info
+    dyn = replace(dyn, context=service.context)
 
     def result(status: Status, message: str, evidence: tuple[Evidence, ...] = ()) -> RuleResult:
         return RuleResult(rule_id=info.id, service=service.key, status=status,
@@ -52,7 +54,8 @@ def check(node: Check, facts: Mapping[str, Fact], params: Mapping[str, Operand],
           dyn: Dynamic) -> Outcome:
     """all: any violation fails, else any unknown is unknown; any: the mirror image."""
     if isinstance(node, Condition):
-        return evaluate_condition(node.fact, node.op, node.operand, facts, params, dyn)
+        return evaluate_condition(node.fact, node.op, node.operand, facts, params, dyn,
+                                  node.exclude)
     outs = [check(item, facts, params, dyn) for item in node.items]
     decisive = node.mode != "all"
     hits = [o for o in outs if o.ok is decisive]

@@ -21,6 +21,7 @@ from scanner.models import (
     SourceDocument,
 )
 from scanner.rulepack.model import (
+    CONTEXT_REFS,
     DYNAMIC_REFS,
     OPERATORS,
     Check,
@@ -34,7 +35,8 @@ from scanner.rulepack.model import (
 )
 from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
 
-BUILTIN_PACKS = ("saas-baseline",)
+BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance")
+DEFAULT_PACKS = ("saas-baseline", "network-baseline")
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 
 
@@ -103,14 +105,16 @@ def _parse_rule(doc: Document, at: Path_, raw: dict[str, Any], pack: PackInfo,
     params = {k: _operand(v) for k, v in (raw.get("params") or {}).items()}
     check = parse_check(doc, (*at, "check"), raw["check"], params)
     when = parse_check(doc, (*at, "when"), raw["when"], params) if "when" in raw else None
-    applies = raw.get("applies_to") or [p.value for p in ServiceProtocol]
+    facts = tuple(dict.fromkeys((*facts_of(when), *facts_of(check))))
+    applies = raw.get("applies_to") or [
+        p.value for p in ServiceProtocol if all(p in FACTS[f].services for f in facts)]
     info = RuleInfo(
         id=raw["id"], pack=pack.id, title=_text(raw["title"]),
         severity=Severity(raw["severity"]), requirements=tuple(raw["requirements"]),
         controls={k: tuple(v) for k, v in (raw.get("controls") or {}).items()},
         sources=tuple(raw.get("sources") or ()),
         applies_to=tuple(ServiceProtocol(p) for p in applies),
-        facts=tuple(dict.fromkeys((*facts_of(when), *facts_of(check)))),
+        facts=facts,
         rationale=_text(raw["rationale"]), remediation=_text(raw["remediation"]),
         references=tuple(raw.get("references") or ()), location=doc.where(at),
     )
@@ -138,7 +142,7 @@ def parse_check(doc: Document, at: Path_, raw: dict[str, Any],
     if spec is None:
         raise doc.error((*at, "fact"), f"unknown fact '{fact}'; expected one of: "
                         f"{', '.join(sorted(FACTS))}")
-    ops = [k for k in raw if k != "fact"]
+    ops = [k for k in raw if k not in ("fact", "except")]
     allowed = OPERATORS[spec.kind]
     if len(ops) != 1:
         raise doc.error(at, f"expected exactly one operator for fact '{fact}' "
@@ -150,9 +154,17 @@ def parse_check(doc: Document, at: Path_, raw: dict[str, Any],
                         f"'{fact}'; expected one of: {', '.join(allowed) or '(none)'}")
     operand = _operand(raw[op])
     check_operand(doc, (*at, op), fact, op, operand, params)
+    exclude = None
+    if "except" in raw:
+        if spec.kind is not FactKind.SET:
+            raise doc.error((*at, "except"), f"'except' applies to set facts only; "
+                            f"'{fact}' is a {spec.kind.value} fact")
+        exclude = _canonical(_operand(raw["except"]))
+        check_operand(doc, (*at, "except"), fact, "none_of", exclude, params)
     if spec.kind is FactKind.SET:
         operand = _canonical(operand)
-    return Condition(fact=fact, op=op, operand=operand, location=doc.where((*at, op)))
+    return Condition(fact=fact, op=op, operand=operand, location=doc.where((*at, op)),
+                     exclude=exclude)
 
 
 def _canonical(operand: Operand) -> Operand:
@@ -179,9 +191,14 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
                            f"{', '.join(params) or '(none)'}")
             check_operand(doc, at, fact, op, params[name], params)
             return
+        if ref in CONTEXT_REFS:
+            if FACTS[fact].kind is not FactKind.SET and op not in ("one_of", "none_of"):
+                raise fail(f"'${{{ref}}}' is a list; fact '{fact}' is not a set")
+            return
         if ref not in DYNAMIC_REFS:
-            raise fail(f"unknown reference '${{{ref}}}'; expected ${{params.NAME}}"
-                       f" or one of: {', '.join('${' + r + '}' for r in DYNAMIC_REFS)}")
+            known = ", ".join("${" + r + "}" for r in (*DYNAMIC_REFS, *CONTEXT_REFS))
+            raise fail(f"unknown reference '${{{ref}}}'; expected ${{params.NAME}} or one of: "
+                       f"{known}")
         if FACTS[fact].kind is not FactKind.DATETIME:
             raise fail(f"'${{{ref}}}' is a date; fact '{fact}' is not")
         return
@@ -190,6 +207,11 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
     if op == "empty":
         if not isinstance(operand, bool):
             raise fail(f"expected true or false; got {operand!r}")
+        return
+    if kind is FactKind.INT and op == "one_of":
+        if not isinstance(operand, tuple) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in operand):
+            raise fail(f"expected a list of integers; got {operand!r}")
         return
     if kind is FactKind.SET or op in ("one_of", "none_of"):
         if not isinstance(operand, tuple) or not all(isinstance(v, str) for v in operand):
@@ -216,7 +238,7 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
 
 def _parse_override(doc: Document, at: Path_, raw: dict[str, Any]) -> Override:
     return Override(
-        rule_id=raw["rule"], location=doc.where(at), field=f"{at[0]}[{at[1]}]",
+        rule_id=raw["rule"], location=doc.where(at), at=f"{at[0]}[{at[1]}]",
         enabled=raw.get("enabled"),
         severity=Severity(raw["severity"]) if "severity" in raw else None,
         params={k: _operand(v) for k, v in (raw.get("params") or {}).items()},

@@ -14,13 +14,14 @@ Operand = Scalar | tuple[Scalar, ...]
 OPERATORS: dict[FactKind, tuple[str, ...]] = {
     FactKind.SET: ("none_of", "all_of", "any_of", "subset_of", "empty"),
     FactKind.BOOL: ("equals",),
-    FactKind.INT: ("equals", "at_least", "at_most"),
+    FactKind.INT: ("equals", "one_of", "at_least", "at_most"),
     FactKind.STR: ("equals", "one_of", "none_of"),
     FactKind.DATETIME: ("before", "after", "on_or_before", "on_or_after"),
     FactKind.CHAIN: (),
 }
 ALL_OPERATORS = tuple(sorted({op for ops in OPERATORS.values() for op in ops}))
-DYNAMIC_REFS = ("contract.end_date", "scan.time")
+DYNAMIC_REFS = ("contract.end_date", "scan.time")  # dates
+CONTEXT_REFS = ("role.allowed_ports", "flow.required")  # lists, from the subject's inventory entry
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Condition:
     op: str
     operand: Operand
     location: SourceLocation
+    exclude: Operand | None = None  # set facts: values ignored before comparing (`except:`)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Rule:
 class Override:
     rule_id: str
     location: SourceLocation
-    field: str  # where it stands in its pack, e.g. overrides[2]
+    at: str  # where it stands in its pack, e.g. overrides[2]
     enabled: bool | None = None
     severity: Severity | None = None
     params: dict[str, Operand] = field(default_factory=dict)

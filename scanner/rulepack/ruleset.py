@@ -48,7 +48,7 @@ def build_ruleset(packs: Sequence[Pack]) -> RuleSet:
         for ov in pack.overrides:
             target = rules.get(ov.rule_id)
             if target is None:
-                raise _error(ov.location, f"{ov.field}.rule",
+                raise _error(ov.location, f"{ov.at}.rule",
                              f"override of unknown rule {ov.rule_id}; loaded rules are: "
                              f"{', '.join(sorted(rules)) or '(none)'}")
             if ov.enabled is False:
@@ -61,7 +61,7 @@ def build_ruleset(packs: Sequence[Pack]) -> RuleSet:
 def _apply(rule: Rule, ov: Override) -> Rule:
     for name in ov.params:
         if name not in rule.params:
-            raise _error(ov.location, f"{ov.field}.params.{name}",
+            raise _error(ov.location, f"{ov.at}.params.{name}",
                          f"{rule.info.id} has no parameter '{name}'; its params are: "
                          f"{', '.join(rule.params) or '(none)'}")
     params: dict[str, Operand] = {**rule.params, **ov.params}
@@ -69,7 +69,7 @@ def _apply(rule: Rule, ov: Override) -> Rule:
         try:
             check_operand(None, (), cond.fact, cond.op, cond.operand, params)
         except SourceError as exc:
-            raise _error(ov.location, f"{ov.field}.params", exc.message) from None
+            raise _error(ov.location, f"{ov.at}.params", exc.message) from None
     info = rule.info if ov.severity is None else rule.info.model_copy(
         update={"severity": ov.severity})
     return replace(rule, info=info, params=params)

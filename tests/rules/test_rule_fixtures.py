@@ -1,4 +1,9 @@
-"""Every built-in rule has a passing and a failing fixture; each fixture is one test case."""
+"""Every built-in rule has a passing and a failing fixture; each fixture is one test case.
+
+A fixture (tests/rules/<RULE-ID>/<pass|fail|...>[-what].yaml) gives the subject's protocol,
+its facts (a plain value, a list for set facts, {error: reason} or {not_applicable: reason}),
+optional `context` (inventory values such as role.allowed_ports), and the expected status.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,12 @@ from scanner.facts import FACTS, FactKind
 from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
-from scanner.rulepack.loader import load_pack
+from scanner.rulepack.loader import BUILTIN_PACKS, load_pack
 from scanner.rulepack.model import Rule
 from scanner.rulepack.ruleset import build_ruleset
 
 HERE = Path(__file__).parent
-RULES = {r.info.id: r for r in build_ruleset([load_pack("saas-baseline")]).rules}
+RULES = {r.info.id: r for r in build_ruleset([load_pack(n) for n in BUILTIN_PACKS]).rules}
 FIXTURES = sorted(HERE.glob("*/*.yaml"))
 
 
@@ -38,8 +43,9 @@ def make_fact(name: str, raw: Any) -> Fact:
 
 
 def run_fixture(rule: Rule, data: dict[str, Any]) -> Any:
+    context = {k: tuple(v) for k, v in (data.get("context") or {}).items()}
     service = Service(host="h", address="192.0.2.10", dns_name="app.example.test", port=443,
-                      protocol=ServiceProtocol(data["protocol"]))
+                      protocol=ServiceProtocol(data["protocol"]), context=context)
     facts = {n: make_fact(n, v) for n, v in (data.get("facts") or {}).items()}
     end = data.get("contract_end")
     dyn = Dynamic(scan_time=dt.datetime.fromisoformat(data["scan_time"]),

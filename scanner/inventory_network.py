@@ -1,0 +1,148 @@
+"""The network parts of an inventory: roles, zones and flows, vantage points, mail domains."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.models import (
+    Flow,
+    Host,
+    SendingDomain,
+    Service,
+    ServiceProtocol,
+    Vantage,
+    Zone,
+)
+from scanner.yamlsrc import Document
+
+# Ports tried between zones beside the declared flows and the destination roles' ports.
+COMMON_PORTS = (21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587,
+                636, 993, 995, 1433, 1521, 2049, 2375, 3306, 3389, 5432, 5900, 5985, 5986,
+                6379, 8000, 8080, 8443, 9200, 11211, 27017)
+
+
+@dataclass(frozen=True)
+class NetworkPart:
+    zones: tuple[Zone, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    vantages: tuple[Vantage, ...] = ()
+    sending_domains: tuple[SendingDomain, ...] = ()
+    dns_server: str | None = None
+    subjects: tuple[Service, ...] = ()
+
+
+def parse_roles(doc: Document) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(r["allowed_ports"]) for name, r in (doc.data.get("roles") or {}).items()}
+
+
+def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
+                  address: str | None, dns_name: str | None,
+                  roles: dict[str, tuple[str, ...]], services: list[Service]) -> list[Service]:
+    """The host itself (its exposed ports) when roles are declared, and port 80 beside HTTPS."""
+    extra: list[Service] = []
+    role = raw.get("role")
+    if roles:
+        if role is None:
+            raise doc.error(at, "expected a 'role' (the inventory declares roles, so every "
+                            f"host needs one: {', '.join(roles)})")
+        if role not in roles:
+            raise doc.error((*at, "role"), f"unknown role '{role}'; expected one of: "
+                            f"{', '.join(roles)}")
+        if address is not None:
+            extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
+                                 protocol=ServiceProtocol.HOST, role=role,
+                                 location=doc.where(at),
+                                 context={"role.allowed_ports": roles[role]}))
+    ports = {s.port for s in services}
+    if any(s.protocol is ServiceProtocol.HTTPS for s in services) and 80 not in ports:
+        extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=80,
+                             protocol=ServiceProtocol.HTTP, role=role, location=doc.where(at)))
+    return extra
+
+
+def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[str, ...]],
+                  in_scope: Any) -> NetworkPart:
+    data = doc.data
+    vantages = []
+    for name, v in (data.get("vantages") or {}).items():
+        at = ("vantages", name, "address")
+        try:
+            addr = str(ipaddress.ip_address(v["address"]))
+        except ValueError:
+            raise doc.error(at, f"expected an IP address; got {v['address']!r}") from None
+        if not in_scope(addr):
+            raise doc.error(at, f"{addr} is outside the declared scope; add its network to "
+                            "'scope' to allow SSH to it")
+        vantages.append(Vantage(name=name, address=addr, port=v.get("port", 22), user=v["user"],
+                                key_file=v["key_file"], known_hosts=v["known_hosts"]))
+    by_name = {h.name: h for h in hosts}
+    zones = []
+    for name, z in (data.get("zones") or {}).items():
+        for i, h in enumerate(z.get("hosts") or []):
+            if h not in by_name:
+                raise doc.error(("zones", name, "hosts", i), f"unknown host '{h}'; expected "
+                                f"one of: {', '.join(by_name)}")
+        vantage = z.get("vantage", "local")
+        if vantage != "local" and vantage not in {v.name for v in vantages}:
+            raise doc.error(("zones", name, "vantage"), f"unknown vantage '{vantage}'; expected "
+                            "'local' or one of: "
+                            f"{', '.join(v.name for v in vantages) or '(no vantages declared)'}")
+        zones.append(Zone(name=name, hosts=tuple(z.get("hosts") or ()), vantage=vantage))
+    zone_names = {z.name for z in zones}
+    flows = []
+    for i, f in enumerate(data.get("flows") or []):
+        for key in ("from", "to"):
+            if f[key] not in zone_names:
+                raise doc.error(("flows", i, key), f"unknown zone '{f[key]}'; expected one of: "
+                                f"{', '.join(zone_names) or '(no zones declared)'}")
+        flows.append(Flow(source=f["from"], destination=f["to"], port=f["port"],
+                          location=doc.where(("flows", i))))
+    subjects = _flow_subjects(doc, zones, flows, by_name, roles)
+    mail = data.get("mail") or {}
+    domains = []
+    for i, d in enumerate(mail.get("sending_domains") or []):
+        ips = []
+        for j, ip in enumerate(d["ips"]):
+            try:
+                ips.append(str(ipaddress.ip_address(ip)))
+            except ValueError:
+                raise doc.error(("mail", "sending_domains", i, "ips", j),
+                                f"expected an IP address; got {ip!r}") from None
+        loc = doc.where(("mail", "sending_domains", i))
+        domains.append(SendingDomain(domain=d["domain"], ips=tuple(ips), location=loc))
+        subjects.append(Service(host=d["domain"], address=None, dns_name=None, port=0,
+                                protocol=ServiceProtocol.SPF, location=loc,
+                                context={"spf.ips": tuple(ips)}))
+    return NetworkPart(zones=tuple(zones), flows=tuple(flows), vantages=tuple(vantages),
+                       sending_domains=tuple(domains), dns_server=mail.get("dns_server"),
+                       subjects=tuple(subjects))
+
+
+def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
+                   hosts: dict[str, Host], roles: dict[str, tuple[str, ...]]) -> list[Service]:
+    """One subject per ordered pair of zones whose destination has hosts."""
+    out = []
+    for src in zones:
+        for dst in zones:
+            if src.name == dst.name or not dst.hosts:
+                continue
+            declared = [f for f in flows if f.source == src.name and f.destination == dst.name]
+            required = tuple(f"{h}:{f.port}" for f in declared for h in dst.hosts)
+            ports = {int(f.port.split("/")[0]) for f in flows if f.destination == dst.name}
+            for h in dst.hosts:
+                role = hosts[h].role
+                ports |= {int(p.split("/")[0]) for p in roles.get(role or "", ())
+                          if p.endswith("/tcp")}
+            targets = tuple(f"{h}={hosts[h].address}" for h in dst.hosts
+                            if hosts[h].address is not None)
+            loc = declared[0].location if declared else doc.where(("zones", src.name))
+            out.append(Service(
+                host=f"{src.name}->{dst.name}", address=None, dns_name=None, port=0,
+                protocol=ServiceProtocol.FLOW, location=loc,
+                context={"flow.required": required, "flow.vantage": (src.vantage,),
+                         "flow.destinations": targets,
+                         "flow.ports": tuple(str(p) for p in sorted(ports | set(COMMON_PORTS)))}))
+    return out
