@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.demo.pki import CertAuthority, LeafFiles, issue_leaf, make_ca
 from scanner.demo.servers.spec import ServerSpec
@@ -43,7 +44,7 @@ def build_estate(pki_dir: Path, today: dt.date | None = None) -> Estate:
     def files(lf: LeafFiles) -> dict[str, str]:
         return {"chain_pem": str(lf.chain_pem), "key_pem": str(lf.key_pem)}
 
-    good = {"min_version": "TLSv1.2", "max_version": "TLSv1.3", "ciphers": MODERN,
+    good: dict[str, Any] = {"min_version": "TLSv1.2", "max_version": "TLSv1.3", "ciphers": MODERN,
             "groups": P_CURVES}
     services = (
         DemoService("presentation", "presentation", "https",
@@ -55,10 +56,10 @@ def build_estate(pki_dir: Path, today: dt.date | None = None) -> Estate:
                                groups=P_CURVES),
                     "editing server still offering TLS 1.0 and 1.1"),
         DemoService("mail-relay", "mail", "smtp",
-                    ServerSpec(name="mail-relay", mode="smtp", **files(leaf("mail-relay")),
-                               min_version="TLSv1.2", max_version="TLSv1.2",
-                               ciphers="ECDHE+AESGCM:DES-CBC3-SHA:@SECLEVEL=0",
-                               groups=P_CURVES),
+                    ServerSpec(name="mail-relay", engine="tlslite", mode="smtp",
+                               **files(leaf("mail-relay")), min_version="TLSv1.2",
+                               max_version="TLSv1.2", groups=P_CURVES,
+                               tlslite_ciphers=("aes256gcm", "aes128gcm", "3des")),
                     "mail relay with STARTTLS still accepting 3DES"),
         DemoService("customer-domain", "presentation", "https",
                     ServerSpec(name="customer-domain",
