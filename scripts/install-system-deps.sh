@@ -5,9 +5,6 @@ set -euo pipefail
 need=()
 command -v nmap >/dev/null || need+=(nmap)
 command -v openssl >/dev/null || need+=(openssl)
-command -v chromium >/dev/null || need+=(chromium)
-command -v java >/dev/null || need+=(default-jre-headless)
-command -v node >/dev/null || need+=(nodejs npm)
 command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -18,7 +15,5 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Node tools for the HTML report checks (vnu, axe-core, playwright-core driving Debian's chromium)
-if [ -f tests/html/package-lock.json ] && [ ! -d tests/html/node_modules ]; then
-  npm ci --prefix tests/html --no-audit --no-fund >/dev/null
-fi
+# The HTML report checks: Debian's chromium, a JRE for vnu, and the npm packages of tests/html
+bash .ci/install-html-tools.sh

@@ -41,7 +41,7 @@ def build_estate(pki_dir: Path, today: dt.date | None = None) -> Estate:
         return issue_leaf(ca, pki_dir, name, dns_names=[f"{name}.{DOMAIN}"],
                           not_after=now + dt.timedelta(days=days), self_signed=self_signed)
 
-    def files(lf: LeafFiles) -> dict[str, str]:
+    def files(lf: LeafFiles) -> dict[str, Any]:
         return {"chain_pem": str(lf.chain_pem), "key_pem": str(lf.key_pem)}
 
     good: dict[str, Any] = {"min_version": "TLSv1.2", "max_version": "TLSv1.3", "ciphers": MODERN,

@@ -1,0 +1,67 @@
+"""The message catalogue: both languages have the same keys, placeholders, and cover templates."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from reports import i18n
+from reports.html_format import Formats
+from scanner.models import ProbeStatus, Severity, Status
+
+TEMPLATES = Path(i18n.__file__).parent / "templates"
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_languages_have_the_same_keys() -> None:
+    assert set(i18n.LANGS) == set(i18n.MESSAGES)
+    assert set(i18n.MESSAGES["en"]) == set(i18n.MESSAGES["fr"])
+
+
+def test_placeholders_match() -> None:
+    en, fr = i18n.MESSAGES["en"], i18n.MESSAGES["fr"]
+    assert [k for k in en if _placeholders(en[k]) != _placeholders(fr.get(k, ""))] == []
+
+
+def test_every_key_the_templates_use_exists() -> None:
+    used = set()
+    for template in TEMPLATES.glob("*.j2"):
+        used |= set(re.findall(r'\bt\("([a-z0-9_.-]+)"', template.read_text(encoding="utf-8")))
+    dynamic = {k for k in used if k.endswith(".")}
+    assert used - dynamic <= set(i18n.MESSAGES["en"])
+    assert dynamic == {"status.", "severity.", "probe.", "verdict."}
+    expected = (
+        {f"status.{s.value}" for s in Status} | {"status.none"}
+        | {f"severity.{s.value}" for s in Severity}
+        | {f"probe.{s.value}" for s in ProbeStatus}
+        | {f"verdict.{v}{suffix}" for v in ("non_compliant", "incomplete", "compliant")
+           for suffix in ("", ".explain")}
+    )
+    assert expected <= set(i18n.MESSAGES["en"])
+
+
+def test_french_texts_are_translated() -> None:
+    same = {k for k, v in i18n.MESSAGES["en"].items() if i18n.MESSAGES["fr"][k] == v}
+    assert same <= {"col.services", "col.service", "col.version", "col.total", "severity.info",
+                    "col.detail", "cert.signature"}
+
+
+def test_control_titles_in_both_languages() -> None:
+    assert i18n.control_title("en", "iso27001", "A.8.24") == "Use of cryptography"
+    assert i18n.control_title("fr", "hds", "A.8.24") == "Utilisation de la cryptographie"
+    assert i18n.control_title("fr", "anssi-tls", "A.8.24") is None
+    assert i18n.framework_name("fr", "custom-framework") == "custom-framework"
+
+
+def test_babel_formats_dates_in_the_locale() -> None:
+    from datetime import UTC, date, datetime
+
+    moment = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+    assert Formats("fr").datetime(moment).startswith("3 mars 2025")
+    assert Formats("fr").date(date(2027, 6, 30)) == "30 juin 2027"
+    assert Formats("en").date(date(2027, 6, 30)) == "June 30, 2027"
+    assert Formats("fr").number(65536) == "65\u202f536"
