@@ -37,11 +37,60 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+NETWORK = """\
+roles:
+  presentation: {allowed_ports: [443/tcp, 80/tcp]}
+  mail: {allowed_ports: [25/tcp]}
+vantages:
+  bastion: {address: 192.0.2.5, user: scan, key_file: /k, known_hosts: /kh}
+zones:
+  users: {vantage: local}
+  admins: {vantage: bastion}
+  front: {hosts: [front]}
+flows:
+  - {from: users, to: front, port: 443/tcp}
+mail:
+  dns_server: 127.0.0.1:5353
+  sending_domains:
+    - {domain: clinique.example, ips: [192.0.2.25]}
+"""
+
+
+def test_network_subjects(tmp_path: Path) -> None:
+    text = GOOD.replace("  - name: v6\n    address", "  - name: v6\n    role: mail\n    address")
+    inv = load_inventory(write(tmp_path, text + NETWORK))
+    host = next(s for s in inv.hosts[0].services if s.protocol is ServiceProtocol.HOST)
+    assert host.key == "front/ports"
+    assert host.context["role.allowed_ports"] == ("443/tcp", "80/tcp")
+    flows = {s.host: s for s in inv.subjects if s.protocol is ServiceProtocol.FLOW}
+    assert set(flows) == {"users->front", "admins->front"}
+    assert flows["users->front"].context["flow.required"] == ("front:443/tcp",)
+    assert flows["admins->front"].context["flow.required"] == ()
+    assert flows["admins->front"].context["flow.vantage"] == ("bastion",)
+    assert "5432" in flows["users->front"].context["flow.ports"]
+    spf = next(s for s in inv.subjects if s.protocol is ServiceProtocol.SPF)
+    assert spf.key == "clinique.example/spf" and spf.context["spf.ips"] == ("192.0.2.25",)
+    assert inv.dns_server == "127.0.0.1:5353"
+
+
+def test_network_errors(tmp_path: Path) -> None:
+    text = GOOD.replace("  - name: v6\n    address", "  - name: v6\n    role: mail\n    address")
+    bad = NETWORK.replace("to: front", "to: backend")
+    path = write(tmp_path, text + bad)
+    with pytest.raises(SourceError, match=r":27:23: flows\[0\]\.to: unknown zone 'backend'"):
+        load_inventory(path)
+    path = write(tmp_path, GOOD + NETWORK)
+    with pytest.raises(SourceError, match=r":12:5: hosts\[1\]: expected a 'role'"):
+        load_inventory(path)
+
+
 def test_good_inventory(tmp_path: Path) -> None:
     inv = load_inventory(write(tmp_path, GOOD))
     assert inv.contract.end_date is not None and inv.contract.end_date.isoformat() == "2027-06-30"
     front = inv.hosts[0]
-    assert [s.key for s in front.services] == ["front:443/https", "front:25/smtp"]
+    # port 80 is added beside HTTPS so that REQ-NET-04 ("port 80, where open") is checked
+    assert [s.key for s in front.services] == ["front:443/https", "front:25/smtp",
+                                               "front:80/http"]
     smtp = front.services[1]
     assert smtp.location is not None and smtp.location.line == 11
     assert smtp.protocol is ServiceProtocol.SMTP and smtp.dns_name == "app.example.test"
@@ -51,7 +100,7 @@ CASES = [
     (GOOD.replace("192.0.2.10", "198.51.100.7"), "6:14: hosts[0].address: 198.51.100.7 is outside "
      "the declared scope (192.0.2.0/24, 2001:db8::/32); add its network to 'scope'"),
     (GOOD.replace("protocol: smtp", "protocol: smtq"), "11:30: hosts[0].services[1].protocol: "
-     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s; got 'smtq'"),
+     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s, http; got 'smtq'"),
     (GOOD.replace("port: 443", "port: 70000"), "10:16: hosts[0].services[0].port: expected a "
      "number at most 65535; got 70000"),
     (GOOD.replace("192.0.2.0/24", "192.0.2.0/33"), "3:9: scope[0]: expected a network in CIDR "
@@ -80,7 +129,7 @@ def test_inventory_error_message(tmp_path: Path, text: str, expected: str) -> No
 def test_cli_inventory_validate(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["inventory", "validate", str(write(tmp_path, GOOD))])
-    assert ok.exit_code == 0 and "2 hosts, 3 services" in ok.output
+    assert ok.exit_code == 0 and "2 hosts, 4 services" in ok.output
     bad = runner.invoke(main, ["inventory", "validate",
                                str(write(tmp_path, GOOD.replace("port: 443", "port: x")))])
     assert bad.exit_code == 2 and "hosts[0].services[0].port: expected an integer" in bad.output
