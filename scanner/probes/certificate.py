@@ -1,0 +1,254 @@
+"""The `certificate` probe: the server's chain, its leaf's properties, trust and name match."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import re
+import ssl
+import warnings
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.verification import (
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    Subject,
+    VerificationError,
+)
+from service_identity import CertificateError
+from service_identity import VerificationError as NameMismatch
+from service_identity.cryptography import (
+    verify_certificate_hostname,
+    verify_certificate_ip_address,
+)
+
+from scanner.facts import FACTS
+from scanner.models import CertificateSummary, Fact, FactValue, ProbeStatus
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.tls.chain import fetch_chain
+
+COMPLETED, ERROR, NOT_APPLICABLE = (
+    ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
+)
+CERT_FACTS = tuple(n for n, s in FACTS.items() if s.probe == "certificate")
+SIGNATURE_HASHES = FACTS["cert.signature_hash"].vocabulary or ()
+SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def load_certs(data: bytes) -> list[x509.Certificate]:
+    """Every parseable certificate of a PEM bundle (a bad one does not spoil the rest) or DER."""
+    certs = []
+    with warnings.catch_warnings():  # old system roots with odd serials
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        for block in _PEM.findall(data):
+            try:
+                certs.append(x509.load_pem_x509_certificate(block))
+            except ValueError:
+                continue
+        if not certs:
+            with contextlib.suppress(ValueError):
+                certs.append(x509.load_der_x509_certificate(data))
+    return certs
+
+
+@cache
+def system_roots() -> tuple[x509.Certificate, ...]:
+    paths = ssl.get_default_verify_paths()
+    for path in (paths.cafile, paths.openssl_cafile, *SYSTEM_BUNDLES):
+        if path and Path(path).is_file():
+            return tuple(load_certs(Path(path).read_bytes()))
+    return ()
+
+
+def key_info(cert: x509.Certificate) -> tuple[str, int]:
+    """Public key type (catalogue vocabulary) and size in bits."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    raise ValueError(f"unsupported public key type {type(key).__name__}")
+
+
+def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def summarize(cert: x509.Certificate) -> CertificateSummary:
+    san = _san(cert)
+    try:
+        key_type, key_bits = key_info(cert)
+    except ValueError:
+        key_type, key_bits = "unknown", 0
+    return CertificateSummary(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial=format(cert.serial_number, "X"),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        dns_names=tuple(san.get_values_for_type(x509.DNSName)) if san else (),
+        ip_addresses=tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)) if san else (),
+        key_type=key_type,
+        key_bits=key_bits,
+        signature_algorithm=cert.signature_algorithm_oid._name,
+        sha256_fingerprint=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+    )
+
+
+def self_signed(leaf: x509.Certificate) -> tuple[bool, str]:
+    if leaf.issuer != leaf.subject:
+        return False, "issuer differs from subject"
+    try:
+        leaf.verify_directly_issued_by(leaf)
+    except Exception as exc:  # InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm
+        return False, f"issuer equals subject but its own key does not verify it ({exc!r})"
+    return True, "issuer equals subject and its own key verifies the signature"
+
+
+def _subject(leaf: x509.Certificate) -> Subject | None:
+    """A name the leaf claims itself (trust is judged apart from the service's name)."""
+    san = _san(leaf)
+    if san is None:
+        return None
+    for name in san.get_values_for_type(x509.DNSName):
+        try:
+            return x509.DNSName(re.sub(r"^\*\.", "wildcard.", name))
+        except ValueError:
+            continue
+    ips = san.get_values_for_type(x509.IPAddress)
+    return x509.IPAddress(ips[0]) if ips else None
+
+
+def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
+            ca_file: Path | None) -> tuple[bool, str]:
+    """Builds to a trust anchor, at a time inside the leaf's validity, for its own name."""
+    roots = list(system_roots())
+    if ca_file is not None:
+        try:
+            extra = load_certs(ca_file.read_bytes())
+        except OSError as exc:
+            raise ProbeFailure(f"cannot read the CA file {ca_file}: {exc.strerror}") from exc
+        roots += extra
+    if not roots:
+        return False, "no trust anchors available (no system store, no CA file)"
+    now = dt.datetime.now(dt.UTC)
+    when = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
+    builder = PolicyBuilder().store(Store(roots)).time(when)
+    subject = _subject(leaf)
+    try:
+        if subject is not None:
+            builder.build_server_verifier(subject).verify(leaf, rest)
+        else:  # no SAN to verify against: judge the chain alone
+            builder.extension_policies(
+                ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=ExtensionPolicy.permit_all(),
+            ).build_client_verifier().verify(leaf, rest)
+    except VerificationError as exc:
+        return False, f"untrusted: {exc}"
+    anchors = "the system store" + (f" plus {ca_file}" if ca_file else "")
+    return True, f"chain builds to a trust anchor in {anchors} (checked at {when:%Y-%m-%d})"
+
+
+def hostname_match(leaf: x509.Certificate, expected: str) -> tuple[bool, str]:
+    try:
+        ip = ipaddress.ip_address(expected)
+    except ValueError:
+        ip = None
+    try:
+        if ip is not None:
+            verify_certificate_ip_address(leaf, str(ip))
+        else:
+            verify_certificate_hostname(leaf, expected)
+    except (NameMismatch, CertificateError) as exc:
+        return False, f"not valid for {expected}: {exc}"
+    return True, f"valid for {expected} (subjectAltName)"
+
+
+def signature_hash(leaf: x509.Certificate) -> str:
+    algorithm = leaf.signature_hash_algorithm
+    name = "none" if algorithm is None else algorithm.name
+    if name not in SIGNATURE_HASHES:
+        raise ValueError(f"signature hash {name} is outside the catalogue")
+    return name
+
+
+def _facts(chain: tuple[bytes, ...], how: str, ctx: ProbeContext,
+           target: ProbeTarget) -> dict[str, Callable[[], Fact]]:
+    certs = [x509.load_der_x509_certificate(der) for der in chain]
+    leaf, rest = certs[0], certs[1:]
+
+    def fact(name: str, value: FactValue, summary: str = how) -> Fact:
+        return Fact(name=name, status=COMPLETED, value=value, summary=summary)
+
+    def pair(name: str, result: tuple[bool, str]) -> Fact:
+        return fact(name, result[0], result[1])
+
+    return {
+        "cert.present": lambda: fact("cert.present", True, f"{len(certs)} certificate(s), {how}"),
+        "cert.chain": lambda: fact("cert.chain", tuple(summarize(c) for c in certs)),
+        "cert.self_signed": lambda: pair("cert.self_signed", self_signed(leaf)),
+        "cert.trusted": lambda: pair("cert.trusted", trusted(leaf, rest, ctx.ca_file)),
+        "cert.hostname_match": lambda: pair(
+            "cert.hostname_match", hostname_match(leaf, target.expected_name)),
+        "cert.not_before": lambda: fact("cert.not_before", leaf.not_valid_before_utc),
+        "cert.not_after": lambda: fact("cert.not_after", leaf.not_valid_after_utc),
+        "cert.key_type": lambda: fact("cert.key_type", key_info(leaf)[0]),
+        "cert.key_bits": lambda: fact("cert.key_bits", key_info(leaf)[1]),
+        "cert.signature_hash": lambda: fact("cert.signature_hash", signature_hash(leaf)),
+    }
+
+
+class CertificateProbe:
+    """Facts about the certificate chain the service presents."""
+
+    name = "certificate"
+    provides = frozenset(CERT_FACTS)
+
+    def run(
+        self,
+        target: ProbeTarget,
+        wanted: frozenset[str],
+        ctx: ProbeContext,
+        known: Mapping[str, Fact],
+    ) -> list[Fact]:
+        names = [n for n in CERT_FACTS if n in wanted]
+        try:
+            got = fetch_chain(target, ctx)
+            if not got.chain:
+                return [Fact(name="cert.present", status=COMPLETED, value=False, summary=got.how)
+                        if n == "cert.present" else
+                        Fact(name=n, status=NOT_APPLICABLE, reason="no certificate presented")
+                        for n in names]
+            builders = _facts(got.chain, got.how, ctx, target)
+        except ProbeFailure as exc:
+            return [Fact(name=n, status=ERROR, reason=str(exc)) for n in names]
+        except Exception as exc:  # e.g. an unparseable leaf
+            reason = f"certificate unusable: {type(exc).__name__}: {exc}"
+            return [Fact(name=n, status=COMPLETED, value=True, summary=reason)
+                    if n == "cert.present" else Fact(name=n, status=ERROR, reason=reason)
+                    for n in names]
+        facts = []
+        for n in names:
+            try:
+                facts.append(builders[n]())
+            except Exception as exc:  # a probe never raises
+                facts.append(Fact(name=n, status=ERROR, reason=f"{type(exc).__name__}: {exc}"))
+        return facts

@@ -1,0 +1,15 @@
+"""TLS probing from crafted ClientHellos: only the server's first flight is read."""
+
+import warnings
+
+with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import tlslite  # noqa: F401
+
+from scanner.probes.tls.hello import HelloOutcome, HelloSpec
+from scanner.probes.tls.probe import TlsProbe
+from scanner.probes.tls.session import CHAIN_KEY, TlsSession
+from scanner.probes.tls.starttls import StartTlsUnavailable
+
+__all__ = ["CHAIN_KEY", "HelloOutcome", "HelloSpec", "StartTlsUnavailable", "TlsProbe",
+           "TlsSession"]

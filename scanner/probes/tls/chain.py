@@ -1,0 +1,87 @@
+"""The server's certificate chain: from the tls probe's handshakes, one hello, or TLS 1.3."""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from dataclasses import dataclass
+
+from nassl._nassl import OpenSSLError
+from nassl.ssl_client import (
+    ClientCertificateRequested,
+    OpenSslVerifyEnum,
+    OpenSslVersionEnum,
+    SslClient,
+)
+
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.tls.hello import HelloSpec
+from scanner.probes.tls.session import CHAIN_KEY, TlsSession
+from scanner.probes.tls.suites import CERT_SUITES, HELLO_GROUPS, LEGACY_VERSIONS
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    chain: tuple[bytes, ...]  # DER, leaf first; empty: the server presents no certificate
+    how: str  # where it came from
+
+
+def fetch_chain(target: ProbeTarget, ctx: ProbeContext) -> ChainResult:
+    """Reuse the tls probe's chain, else one TLS <= 1.2 hello, else a TLS 1.3 handshake."""
+    session = TlsSession.of(target, ctx)
+    cached = ctx.scratch.get(CHAIN_KEY)
+    if isinstance(cached, list | tuple) and cached and all(isinstance(c, bytes) for c in cached):
+        where = f"a {session.chain_version} handshake" if session.chain_version else "a handshake"
+        return ChainResult(tuple(cached), f"sent in clear in {where} of the tls probe")
+    known = session.protocols_result
+    if known is not None and known.error:
+        raise ProbeFailure(f"no handshake to take a certificate from: {known.error}")
+    if known is None:
+        versions = ["TLSv1.2"]  # a TLS 1.0/1.1/SSL 3.0 server answers it with its own version
+    else:
+        versions = [v for v in LEGACY_VERSIONS if known.accepted(v)][:1]
+    for version in versions:
+        out = session.exchange(HelloSpec(version, CERT_SUITES, HELLO_GROUPS))
+        if out.status == "error":
+            raise ProbeFailure(f"{version} hello: {out.reason}")
+        if out.accepted:
+            if not out.chain:
+                raise ProbeFailure(f"{out.version} ServerHello with {out.suite} but no "
+                                   "Certificate message was received")
+            return ChainResult(out.chain, f"{out.version} handshake with {out.suite}")
+        if known is not None and not known.accepted("TLSv1.3"):
+            return ChainResult((), f"no certificate: the server refused every suite that "
+                                   f"uses one under {version} ({out.reason})")
+    if known is None or known.accepted("TLSv1.3"):
+        return tls13_chain(session)
+    raise ProbeFailure("no protocol version with certificates was accepted")
+
+
+def tls13_chain(session: TlsSession) -> ChainResult:
+    """A full TLS 1.3 handshake with nassl (the certificate is encrypted in TLS 1.3)."""
+    wire = session.open()  # connection and STARTTLS preamble
+    sock = wire.sock
+    try:
+        sock.settimeout(session.ctx.timeout)
+        client = SslClient(
+            ssl_version=OpenSslVersionEnum.TLSV1_3,
+            underlying_socket=sock,
+            ssl_verify=OpenSslVerifyEnum.NONE,
+        )
+        if session.target.sni:
+            client.set_tlsext_host_name(session.target.sni)
+        with contextlib.suppress(ClientCertificateRequested):
+            client.do_handshake()  # a client-certificate request comes after the chain
+        pems = client.get_received_chain()
+    except OpenSSLError as exc:
+        raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}") from exc
+    except TimeoutError as exc:
+        raise ProbeFailure("TLS 1.3 handshake timed out") from exc
+    except OSError as exc:
+        raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}") from exc
+    finally:
+        sock.close()
+    if not pems:
+        raise ProbeFailure("TLS 1.3 handshake completed without a server certificate")
+    chain = tuple(ssl.PEM_cert_to_DER_cert(p) for p in pems)
+    return ChainResult(chain, "TLS 1.3 handshake (nassl)")

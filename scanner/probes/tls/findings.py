@@ -1,0 +1,174 @@
+"""Set-valued TLS facts: weak suite categories and key-exchange groups."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from scanner.facts import GROUPS, WEAK_CATEGORIES
+from scanner.models import Fact, Observation, ProbeStatus
+from scanner.probes.tls.hello import HelloOutcome, HelloSpec
+from scanner.probes.tls.session import TlsSession
+from scanner.probes.tls.sslv2 import spec_categories
+from scanner.probes.tls.suites import (
+    ECDHE_SUITES,
+    GROUP_CODES,
+    HELLO_GROUPS,
+    LEGACY_VERSIONS,
+    P_CURVES,
+    SUITES,
+    TLS12_GROUPS,
+    TLS13_GROUPS,
+    TLS13_SUITES,
+    WEAK_SUITES,
+    categories,
+)
+
+COMPLETED, ERROR, NOT_APPLICABLE = (
+    ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
+)
+
+
+def _still_useful(pool: tuple[int, ...], found: dict[str, list[str]]) -> tuple[int, ...]:
+    """Suites that could still show a category not seen yet."""
+    return tuple(c for c in pool if not set(categories(SUITES[c])) <= found.keys())
+
+
+def weak_suites(session: TlsSession) -> Fact:
+    """All weak suites at once per accepted version <= 1.2; drop each accepted one, repeat."""
+    name = "tls.weak_suites"
+    protocols = session.protocols()
+    if protocols.error:
+        return Fact(name=name, status=ERROR, reason=f"protocol versions unknown: {protocols.error}")
+    found: dict[str, list[str]] = {}
+    notes: list[str] = []
+    for version in LEGACY_VERSIONS:
+        if not protocols.accepted(version):
+            continue
+        pool = _still_useful(WEAK_SUITES, found)
+        offered, steps, start = len(pool), [], session.handshakes
+        while pool:
+            out = session.exchange(HelloSpec(version, pool, HELLO_GROUPS, full_flight=False))
+            if out.status == "error":
+                return Fact(name=name, status=ERROR,
+                            reason=f"weak-suite hello under {version}: {out.reason}")
+            if not out.accepted or out.suite is None:
+                steps.append(out.describe())
+                break
+            steps.append(f"accepted {out.suite}")
+            for cat in categories(out.suite):
+                found.setdefault(cat, []).append(f"{out.suite} under {out.version}")
+            pool = _still_useful(tuple(c for c in pool if SUITES[c] != out.suite), found)
+        else:
+            steps.append("stopped: no further category to find")
+        count = session.handshakes - start
+        if offered:
+            notes.append(f"offered {offered} weak suites under {version} in {count} "
+                         f"handshake{'s' if count > 1 else ''}: {', then '.join(steps)}")
+    ssl2 = protocols.outcomes.get("SSLv2")
+    if ssl2 is not None and ssl2.accepted:
+        for spec in ssl2.ssl2_ciphers:
+            for cat in spec_categories(spec):
+                found.setdefault(cat, []).append(f"{spec} under SSLv2")
+        notes.append(f"SSL 2.0 server listed {len(ssl2.ssl2_ciphers)} cipher specs")
+    if not notes:
+        notes.append("no protocol version up to TLS 1.2 accepted; nothing to offer")
+    values = tuple(
+        Observation(value=cat, detail="; ".join(found[cat]))
+        for cat in WEAK_CATEGORIES if cat in found
+    )
+    return Fact(name=name, status=COMPLETED, value=values, summary="; ".join(notes))
+
+
+def _group_error(out: HelloOutcome, version: str, offered: tuple[str, ...]) -> str | None:
+    """Why an answer to a group hello proves nothing (fail closed), else None."""
+    if out.status == "error":
+        return out.reason
+    if not out.accepted:
+        return None
+    if out.version != version:
+        return f"answered a {version} hello with {out.version}"
+    if out.group is None:
+        return f"accepted {out.suite} but named no key-exchange group"
+    if out.group not in offered:
+        return f"chose group {out.group}, which was not offered"
+    return None
+
+
+def _cert_curve(out: HelloOutcome) -> str | None:
+    """The curve of an ECDSA leaf: TLS 1.2 servers need it among the offered groups."""
+    try:
+        key = x509.load_der_x509_certificate(out.chain[0]).public_key() if out.chain else None
+    except ValueError:
+        return None
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in TLS12_GROUPS:
+        return key.curve.name
+    return None
+
+
+def groups(session: TlsSession, version: str) -> Fact:
+    """Each P-curve alone, then every other group together; drop each accepted one, repeat."""
+    name = "tls13.groups" if version == "TLSv1.3" else "tls12.groups"
+    if name not in session.facts:
+        session.facts[name] = _groups(session, version, name)
+    return session.facts[name]
+
+
+def _groups(session: TlsSession, version: str, name: str) -> Fact:
+    tls13 = version == "TLSv1.3"
+    protocols = session.protocols()
+    if protocols.error:
+        return Fact(name=name, status=ERROR, reason=f"protocol versions unknown: {protocols.error}")
+    if not protocols.accepted(version):
+        return Fact(name=name, status=NOT_APPLICABLE,
+                    reason=f"{'TLS 1.3' if tls13 else 'TLS 1.2'} not accepted")
+    suites = tuple(TLS13_SUITES) if tls13 else ECDHE_SUITES
+    base = protocols.outcomes[version]
+    # Under TLS 1.2 an ECDSA certificate's curve must be offered too: groups are tested
+    # without it, as a client offering only them would be (RFC 8422 section 5.1).
+    bound = None if tls13 else _cert_curve(base)
+    known: dict[str, str] = {}
+    if base.group in GROUP_CODES and (tls13 or (base.suite or "").startswith("TLS_ECDHE_RSA_")):
+        known[base.group] = f"chosen in the {version} version hello with {base.suite}"
+    alone = P_CURVES + ((bound,) if bound and bound not in P_CURVES else ())
+    steps: list[str] = []
+    start = session.handshakes
+
+    def attempt(offer: tuple[str, ...]) -> HelloOutcome | str:
+        out = session.exchange(HelloSpec(version, suites, offer))
+        return _group_error(out, version, offer) or out
+
+    for curve in alone:
+        if curve in known:
+            continue
+        out = attempt((curve,))
+        if isinstance(out, str):
+            return Fact(name=name, status=ERROR, reason=f"{version} hello offering {curve}: {out}")
+        if out.accepted:
+            known[curve] = f"offered alone, accepted with {out.suite}" + (
+                " (HelloRetryRequest)" if out.retry else "")
+        steps.append(f"{curve} {'accepted' if out.accepted else out.describe()}")
+    pool = tuple(g for g in (TLS13_GROUPS if tls13 else TLS12_GROUPS)
+                 if g not in alone and g not in known)
+    others: list[str] = []
+    while pool:
+        out = attempt(pool)
+        if isinstance(out, str):
+            return Fact(name=name, status=ERROR,
+                        reason=f"{version} hello offering {len(pool)} groups: {out}")
+        if not out.accepted or out.group is None:
+            others.append(out.describe())
+            break
+        known[out.group] = f"chosen among {len(pool)} offered groups with {out.suite}"
+        others.append(f"{out.group} accepted")
+        pool = tuple(g for g in pool if g != out.group)
+    steps.append("the other groups together: " + ", then ".join(others or ["none left"]))
+    summary = (f"{version} hellos offering {'TLS 1.3' if tls13 else 'ECDHE'} suites, "
+               f"{session.handshakes - start} handshakes: " + "; ".join(steps))
+    if base.group in known:
+        summary += f"; {base.group} known from the {version} version hello"
+    if bound:
+        summary += (f"; the certificate is ECDSA on {bound}: a TLS 1.2 client must offer "
+                    f"{bound} to connect, so no other group works alone")
+    values = tuple(Observation(value=g, detail=known[g]) for g in GROUPS if g in known)
+    return Fact(name=name, status=COMPLETED, value=values, summary=summary)

@@ -1,0 +1,93 @@
+"""The `tls` probe: protocol versions, weak suites, groups and STARTTLS, from crafted hellos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from scanner.facts import TLS_PROTOCOLS
+from scanner.models import Fact, Observation, ProbeStatus
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.tls import findings
+from scanner.probes.tls.session import PROTOCOL_ORDER, TlsSession
+from scanner.probes.tls.starttls import StartTlsUnavailable
+
+COMPLETED, ERROR, NOT_APPLICABLE = (
+    ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
+)
+FACT_ORDER = ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups",
+              "starttls.offered")  # starttls.offered last: earlier hellos usually settle it
+
+
+def protocols_fact(session: TlsSession) -> Fact:
+    name = "tls.protocols"
+    result = session.protocols()
+    tried = [f"{v} {result.outcomes[v].describe()}" for v in PROTOCOL_ORDER
+             if v in result.outcomes]
+    summary = f"one hello per version, newest first ({result.handshakes} handshakes): " + (
+        "; ".join(tried) or "none completed")
+    if result.error:
+        return Fact(name=name, status=ERROR, summary=summary, reason=result.error)
+    values = tuple(
+        Observation(value=v, detail=result.outcomes[v].describe())
+        for v in TLS_PROTOCOLS if result.accepted(v)
+    )
+    return Fact(name=name, status=COMPLETED, value=values, summary=summary)
+
+
+def starttls_fact(session: TlsSession) -> Fact:
+    name = "starttls.offered"
+    protocol = session.target.protocol
+    if not protocol.starttls:
+        return Fact(name=name, status=NOT_APPLICABLE,
+                    reason=f"not a STARTTLS service ({protocol.value})")
+    if session.starttls_done is None and session.starttls_refusal is None:
+        if session.preamble_error is not None:
+            return Fact(name=name, status=ERROR, reason=session.preamble_error)
+        try:
+            session.open().sock.close()  # the plaintext exchange alone
+        except StartTlsUnavailable:
+            pass
+        except ProbeFailure as exc:
+            return Fact(name=name, status=ERROR, reason=str(exc))
+    if session.starttls_refusal is not None:
+        return Fact(name=name, status=COMPLETED, value=False,
+                    summary=str(session.starttls_refusal))
+    return Fact(name=name, status=COMPLETED, value=True,
+                summary=f"{session.starttls_done} (go-ahead for TLS received)")
+
+
+_BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {
+    "tls.protocols": protocols_fact,
+    "tls.weak_suites": findings.weak_suites,
+    "tls12.groups": lambda s: findings.groups(s, "TLSv1.2"),
+    "tls13.groups": lambda s: findings.groups(s, "TLSv1.3"),
+    "starttls.offered": starttls_fact,
+}
+
+
+class TlsProbe:
+    """Gathers TLS facts with as few connections as the wanted facts allow."""
+
+    name = "tls"
+    provides = frozenset(FACT_ORDER)
+
+    def run(
+        self,
+        target: ProbeTarget,
+        wanted: frozenset[str],
+        ctx: ProbeContext,
+        known: Mapping[str, Fact],
+    ) -> list[Fact]:
+        session = TlsSession.of(target, ctx)
+        facts: list[Fact] = []
+        for name in FACT_ORDER:
+            if name not in wanted:
+                continue
+            try:
+                facts.append(_BUILDERS[name](session))
+            except StartTlsUnavailable as exc:
+                facts.append(Fact(name=name, status=ERROR, reason=str(exc)))
+            except Exception as exc:  # a probe never raises
+                facts.append(Fact(name=name, status=ERROR,
+                                  reason=f"internal error: {type(exc).__name__}: {exc}"))
+        return facts
