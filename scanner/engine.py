@@ -33,9 +33,11 @@ PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf")  # certifi
 
 def default_probes() -> dict[str, Probe]:
     from scanner.probes.certificate import CertificateProbe
+    from scanner.probes.spf import SpfProbe
     from scanner.probes.tls.probe import TlsProbe
 
-    return {"tls": TlsProbe(), "certificate": CertificateProbe()}
+    probes: list[Probe] = [TlsProbe(), CertificateProbe(), SpfProbe()]
+    return {p.name: p for p in probes}
 
 
 @dataclass(frozen=True)
@@ -148,12 +150,10 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
 
 def judge(rules: RuleSet, reports: Sequence[ServiceReport], dyn: Dynamic
           ) -> tuple[RuleResult, ...]:
-    """One result per (rule, subject) of the same nature: a TLS rule is `not_applicable` on an
-    http service, and is not listed at all for a host, zone pair or mail domain."""
+    """One result per rule and subject it applies to (by the rule's `applies_to`)."""
     out: list[RuleResult] = []
     for report in reports:
         facts = {f.name: f for f in report.facts}
-        kind = report.service.protocol.network_service
         out.extend(evaluate_rule(rule, report.service, facts, dyn) for rule in rules.rules
-                   if any(p.network_service == kind for p in rule.info.applies_to))
+                   if report.service.protocol in rule.info.applies_to)
     return tuple(out)

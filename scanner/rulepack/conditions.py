@@ -72,7 +72,7 @@ def _show(value: object) -> str:
 
 _WORDS = {
     "none_of": "none of", "all_of": "all of", "any_of": "any of", "subset_of": "only values in",
-    "one_of": "one of", "equals": "equal to", "at_least": "at least", "at_most": "at most",
+    "one_of": "one of", "equals": "", "at_least": "at least", "at_most": "at most",
     "before": "before", "after": "after", "on_or_before": "on or before",
     "on_or_after": "on or after",
 }
@@ -83,7 +83,8 @@ def evaluate_condition(fact_name: str, op: str, operand: Operand, facts: Mapping
                        exclude: Operand | None = None) -> Outcome:
     fact = facts.get(fact_name)
     value, shown = resolve(operand, params, dyn)
-    expected = ("empty" if operand else "not empty") if op == "empty" else f"{_WORDS[op]} {shown}"
+    expected = (("empty" if operand else "not empty") if op == "empty"
+                else f"{_WORDS[op]} {shown}".strip())
     ignored: tuple[str, ...] = ()
     if exclude is not None:
         skip, skip_shown = resolve(exclude, params, dyn)
@@ -138,7 +139,7 @@ def _observations(value: object) -> tuple[Observation, ...]:
 def _compare_set(op: str, seen: tuple[Observation, ...], want: object
                  ) -> tuple[bool, str, str]:
     values = {o.value for o in seen}
-    actual = "found: " + (", ".join(sorted(values)) if values else "(none)")
+    actual = ", ".join(sorted(values)) if values else "(none)"
     if op == "empty":
         ok = (not values) == want
         return ok, actual, _details(seen, values)

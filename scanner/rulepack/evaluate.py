@@ -47,7 +47,7 @@ def _unknown(out: Outcome) -> tuple[Status, str]:
 
 
 def _summary(out: Outcome) -> str:
-    return "; ".join(f"{e.fact}: expected {e.expected}, {e.actual}" for e in out.evidence)
+    return "; ".join(f"{e.fact}: expected {e.expected}; found {e.actual}" for e in out.evidence)
 
 
 def check(node: Check, facts: Mapping[str, Fact], params: Mapping[str, Operand],

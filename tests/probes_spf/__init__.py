@@ -1,0 +1,1 @@
+"""Tests of the SPF probe against a local DNS server."""
