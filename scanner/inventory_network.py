@@ -56,8 +56,8 @@ def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
                                  protocol=ServiceProtocol.HOST, role=role,
                                  location=doc.where(at),
                                  context={"role.allowed_ports": roles[role]}))
-    ports = {s.port for s in services}
-    if any(s.protocol is ServiceProtocol.HTTPS for s in services) and 80 not in ports:
+    has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
+    if any(s.protocol is ServiceProtocol.HTTPS for s in services) and not has_http:
         extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=80,
                              protocol=ServiceProtocol.HTTP, role=role, location=doc.where(at)))
     return extra
@@ -85,12 +85,12 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
             if h not in by_name:
                 raise doc.error(("zones", name, "hosts", i), f"unknown host '{h}'; expected "
                                 f"one of: {', '.join(by_name)}")
-        vantage = z.get("vantage", "local")
-        if vantage != "local" and vantage not in {v.name for v in vantages}:
+        vantage = z.get("vantage")
+        if vantage not in (None, "local") and vantage not in {v.name for v in vantages}:
             raise doc.error(("zones", name, "vantage"), f"unknown vantage '{vantage}'; expected "
                             "'local' or one of: "
                             f"{', '.join(v.name for v in vantages) or '(no vantages declared)'}")
-        zones.append(Zone(name=name, hosts=tuple(z.get("hosts") or ()), vantage=vantage))
+        zones.append(Zone(name=name, hosts=tuple(z.get("hosts") or ()), vantage=vantage or ""))
     zone_names = {z.name for z in zones}
     flows = []
     for i, f in enumerate(data.get("flows") or []):
@@ -123,13 +123,14 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
 
 def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
                    hosts: dict[str, Host], roles: dict[str, tuple[str, ...]]) -> list[Service]:
-    """One subject per ordered pair of zones whose destination has hosts."""
+    """One subject per ordered pair of zones whose destination has hosts and whose source has a
+    vantage point, or has declared flows (which then cannot be checked: an error, not a pass)."""
     out = []
     for src in zones:
         for dst in zones:
-            if src.name == dst.name or not dst.hosts:
-                continue
             declared = [f for f in flows if f.source == src.name and f.destination == dst.name]
+            if src.name == dst.name or not dst.hosts or not (src.vantage or declared):
+                continue
             required = tuple(f"{h}:{f.port}" for f in declared for h in dst.hosts)
             ports = {int(f.port.split("/")[0]) for f in flows if f.destination == dst.name}
             for h in dst.hosts:
@@ -142,7 +143,8 @@ def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
             out.append(Service(
                 host=f"{src.name}->{dst.name}", address=None, dns_name=None, port=0,
                 protocol=ServiceProtocol.FLOW, location=loc,
-                context={"flow.required": required, "flow.vantage": (src.vantage,),
+                context={"flow.required": required,
+                         "flow.vantage": (src.vantage,) if src.vantage else (),
                          "flow.destinations": targets,
                          "flow.ports": tuple(str(p) for p in sorted(ports | set(COMMON_PORTS)))}))
     return out

@@ -156,7 +156,8 @@ class Contract(Frozen):
 class Zone(Frozen):
     name: str
     hosts: tuple[str, ...] = ()
-    vantage: str = Field("local", description="`local` or the name of an SSH vantage point")
+    vantage: str = Field("", description="`local`, the name of an SSH vantage point, or empty "
+                                         "(flows from this zone are not tested)")
 
 
 class Flow(Frozen):

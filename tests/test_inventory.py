@@ -46,7 +46,8 @@ vantages:
 zones:
   users: {vantage: local}
   admins: {vantage: bastion}
-  front: {hosts: [front]}
+  front: {hosts: [front], vantage: local}
+  dmz: {hosts: [v6]}
 flows:
   - {from: users, to: front, port: 443/tcp}
 mail:
@@ -63,7 +64,9 @@ def test_network_subjects(tmp_path: Path) -> None:
     assert host.key == "front/ports"
     assert host.context["role.allowed_ports"] == ("443/tcp", "80/tcp")
     flows = {s.host: s for s in inv.subjects if s.protocol is ServiceProtocol.FLOW}
-    assert set(flows) == {"users->front", "admins->front"}
+    # dmz has no vantage point: flows from it are not tested; flows to it are
+    assert set(flows) == {"users->front", "admins->front", "users->dmz", "admins->dmz",
+                          "front->dmz"}
     assert flows["users->front"].context["flow.required"] == ("front:443/tcp",)
     assert flows["admins->front"].context["flow.required"] == ()
     assert flows["admins->front"].context["flow.vantage"] == ("bastion",)
@@ -77,7 +80,7 @@ def test_network_errors(tmp_path: Path) -> None:
     text = GOOD.replace("  - name: v6\n    address", "  - name: v6\n    role: mail\n    address")
     bad = NETWORK.replace("to: front", "to: backend")
     path = write(tmp_path, text + bad)
-    with pytest.raises(SourceError, match=r":27:23: flows\[0\]\.to: unknown zone 'backend'"):
+    with pytest.raises(SourceError, match=r":28:23: flows\[0\]\.to: unknown zone 'backend'"):
         load_inventory(path)
     path = write(tmp_path, GOOD + NETWORK)
     with pytest.raises(SourceError, match=r":12:5: hosts\[1\]: expected a 'role'"):

@@ -13,7 +13,7 @@ from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Severity
 from scanner.progress import scan_with_progress
-from scanner.rulepack.loader import load_pack
+from scanner.rulepack.loader import DEFAULT_PACKS, load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.verdict import exit_code
 
@@ -22,16 +22,15 @@ def run_demo(out: Path, lang: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     click.echo(f"rempart demo: building the demo estate in {out}/", err=True)
     estate = build_estate(out / "pki")
-    with start_servers([s.spec for s in estate.services], out / "servers") as servers:
-        ports = {s.spec.name: servers.port(s.spec.name) for s in estate.services}
-        for svc in estate.services:
-            click.echo(f"  {svc.host:<16} 127.0.0.1:{ports[svc.spec.name]:<6} {svc.story}",
-                       err=True)
+    with start_servers(estate.specs(), out / "servers") as servers:
+        ports = {s.name: servers.port(s.name) for s in estate.specs()}
+        for host in estate.hosts:
+            click.echo(f"  {host.name:<16} {host.address:<11} {host.story}", err=True)
         inventory_path = out / "inventory.yaml"
         inventory_path.write_text(inventory_yaml(estate, ports), encoding="utf-8")
         inventory = load_inventory(inventory_path)
-        rules = build_ruleset([load_pack("saas-baseline")])
-        options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca.cert_pem)
+        rules = build_ruleset([load_pack(p) for p in DEFAULT_PACKS])
+        options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file)
         result = scan_with_progress(inventory, rules, options, run_scan, show=True)
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html"}

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from .http_answer import http_engine, redis_engine
 from .legacy import garbage_engine, reset_engine, silent_engine, sslv2_engine
 from .plaintext import dialogue
 from .spec import ServerSpec
@@ -34,6 +35,8 @@ _ENGINES: dict[str, Callable[[ServerSpec], Engine]] = {
     "silent": silent_engine,
     "garbage": garbage_engine,
     "reset": reset_engine,
+    "http": http_engine,
+    "redis": redis_engine,
 }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from .http_answer import answer, read_request
 from .spec import ServerSpec
 from .wire import LineReader, Stream
 
 MAX_COMMANDS = 50
-_HTTP_METHODS = (b"GET ", b"HEAD ", b"POST ", b"OPTIONS ", b"PUT ", b"DELETE ")
 
 
 def _send(stream: Stream, *lines: str) -> None:
@@ -121,18 +121,4 @@ def after_tls(stream: Stream, spec: ServerSpec) -> None:
     if spec.mode != "tls":
         dialogue(stream, spec, secure=True)
         return
-    request = b""
-    while b"\n" not in request and len(request) < 4096:  # 1/n-1 split records
-        chunk = stream.recv(4096)
-        if not chunk:
-            break
-        request += chunk
-    if request.startswith(_HTTP_METHODS):
-        body = f"<html><body>Rempart demo server {spec.name}</body></html>\n".encode()
-        head = (
-            "HTTP/1.1 200 OK\r\n"
-            "Content-Type: text/html; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode()
-        stream.sendall(head if request.startswith(b"HEAD ") else head + body)
+    answer(stream, spec, read_request(stream))

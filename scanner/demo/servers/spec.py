@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Engine = Literal["openssl", "tlslite", "sslv2", "silent", "garbage", "reset"]
+Engine = Literal["openssl", "tlslite", "sslv2", "silent", "garbage", "reset", "http", "redis"]
 Mode = Literal["tls", "smtp", "imap", "pop3"]
 Version = Literal["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
@@ -35,6 +35,9 @@ class ServerSpec:
     reject_ip_sni: bool = False
     listeners: int = 1
     host: str = "127.0.0.1"
+    http_headers: tuple[str, ...] = ()  # extra "Name: value" lines in HTTP answers
+    protected_paths: tuple[str, ...] = ()  # answer 401 under these paths
+    redirect_to: str | None = None  # answer 301 to this base URL (+ the request path)
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
@@ -61,5 +64,6 @@ class ServerSpec:
     @classmethod
     def from_json(cls, text: str) -> ServerSpec:
         raw: dict[str, Any] = json.loads(text)
-        raw["tlslite_ciphers"] = tuple(raw.get("tlslite_ciphers", ()))
+        for key in ("tlslite_ciphers", "http_headers", "protected_paths"):
+            raw[key] = tuple(raw.get(key, ()))
         return cls(**raw)
