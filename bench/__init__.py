@@ -1,0 +1,1 @@
+"""Benchmarks: Rempart against a full sslyze scan of the same local services."""
