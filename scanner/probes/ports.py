@@ -1,0 +1,165 @@
+"""The `ports` probe: which ports of a host answer as open, and what nmap says runs there."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import time
+from collections.abc import Mapping
+
+from scanner.models import Fact, Observation, ProbeStatus
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.nmap_runner import (
+    INSTALL_HINT,
+    NmapFailed,
+    NmapMissing,
+    NmapRun,
+    NmapTimeout,
+    PortRow,
+    find_nmap,
+    run_nmap,
+)
+
+FACT = "ports.open"
+UDP_TOP = 100
+DETAIL_MAX = 80
+# nmap overshoots --host-timeout while a service probe waits (up to ~6 s): kill it later.
+KILL_GRACE = 15.0
+MIN_BUDGET = 1.0  # seconds; less than this left: do not start nmap
+COMMON = ("-Pn", "-n", "-T4", "--max-retries", "2")  # no ping (-Pn), no DNS (-n)
+VERSION = ("-sV", "--version-light")  # nmap only probes the services of open ports
+UNREACHABLE = frozenset({"host-unreach", "net-unreach"})
+_PORT_SPEC = re.compile(r"^[0-9]+(-[0-9]*)?(,[0-9]+(-[0-9]*)?)*$")
+_SPACES = re.compile(r"\s+")
+_NO_RAW = re.compile(r"raw socket|root privileges|Operation not permitted", re.IGNORECASE)
+
+
+def clean_detail(text: str) -> str:
+    """Printable, one line, at most DETAIL_MAX characters (banners can be hostile)."""
+    text = _SPACES.sub(" ", "".join(c if c.isprintable() else " " for c in text)).strip()
+    return text if len(text) <= DETAIL_MAX else text[: DETAIL_MAX - 1] + "…"
+
+
+def describe(row: PortRow) -> str:
+    """e.g. `https nginx 1.22.1`; `snmp?` when nmap only guessed from the port number."""
+    name = (row.service or "unknown") + ("?" if row.method != "probed" else "")
+    return clean_detail(" ".join(p for p in (name, row.product, row.version) if p))
+
+
+def literal_address(address: str | None) -> str:
+    """The target's IP literal; anything else is refused (this probe never resolves names)."""
+    if address is None:
+        raise ProbeFailure("this subject has no IP address to scan")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise ProbeFailure(f"refusing to scan {address!r}: not an IP address") from None
+
+
+class PortsProbe:
+    name = "ports"
+    provides = frozenset({FACT})
+
+    def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+            known: Mapping[str, Fact]) -> list[Fact]:
+        if FACT not in wanted:
+            return []
+        try:
+            observations, summary = self._scan(target, ctx)
+        except ProbeFailure as exc:
+            return [Fact(name=FACT, status=ProbeStatus.ERROR, reason=str(exc))]
+        except Exception as exc:  # never raise: a bug here is an error fact too
+            return [Fact(name=FACT, status=ProbeStatus.ERROR,
+                         reason=f"port scan failed: {type(exc).__name__}: {exc}")]
+        return [Fact(name=FACT, status=ProbeStatus.COMPLETED, value=observations,
+                     summary=summary)]
+
+    def _scan(self, target: ProbeTarget, ctx: ProbeContext
+              ) -> tuple[tuple[Observation, ...], str]:
+        address = literal_address(target.address)
+        before = ctx.connections
+        spec = ctx.options.ports.replace(" ", "")
+        if not _PORT_SPEC.match(spec):
+            raise ProbeFailure(f"invalid port specification {ctx.options.ports!r}: expected "
+                               "numbers and ranges such as 1-1024,8080")
+        root = getattr(os, "geteuid", lambda: -1)() == 0
+        if ctx.options.udp and not root:
+            raise ProbeFailure("the UDP scan needs root (nmap -sU sends raw packets): run the "
+                               "scan as root or leave UDP out")
+        tcp_type = "-sS" if root else "-sT"  # SYN scan needs raw sockets
+        try:
+            tcp = self._nmap(address, ctx, (tcp_type, *VERSION), spec)
+        except ProbeFailure as exc:  # root without CAP_NET_RAW (some containers)
+            if tcp_type != "-sS" or not _NO_RAW.search(str(exc)):
+                raise
+            tcp_type = "-sT"
+            tcp = self._nmap(address, ctx, (tcp_type, *VERSION), spec)
+            tcp_type += ", as the SYN scan could not open a raw socket"
+        runs = [(tcp, f"TCP {_TYPES.get(tcp.scan_type, tcp.scan_type)} ({tcp_type}) of ports "
+                      f"{spec} with service detection ({' '.join(VERSION)}) on open ports")]
+        if ctx.options.udp:
+            udp = self._nmap(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None)
+            runs.append((udp, f"UDP scan (-sU) of the top {UDP_TOP} ports, no service "
+                              "detection (the name is nmap's guess from the port number)"))
+        rows = sorted((r for run, _ in runs for r in run.ports if r.state == "open"),
+                      key=lambda r: (r.protocol, r.port))
+        observations = tuple(Observation(value=f"{r.port}/{r.protocol}", detail=describe(r))
+                             for r in rows)
+        parts = [f"{how}: {_counts(run)}" for run, how in runs]
+        n = ctx.connections - before
+        summary = (f"nmap {tcp.version} on {address}, no ping (-Pn), no DNS (-n), -T4: "
+                   + "; ".join(parts) + f". {n} nmap run{'s' * (n > 1)} counted as {n} "
+                   f"connection{'s' * (n > 1)} (nmap opens its own: one or more per port)")
+        return observations, summary
+
+    def _nmap(self, address: str, ctx: ProbeContext, scan: tuple[str, ...],
+              ports: str | None) -> NmapRun:
+        remaining = ctx.deadline - time.monotonic()
+        if remaining < MIN_BUDGET:
+            raise ProbeFailure("service time budget exhausted before the port scan")
+        args = [*COMMON, "--host-timeout", f"{int(remaining * 1000)}ms", *scan]
+        if ":" in address:
+            args.append("-6")
+        if find_nmap() is None:
+            raise ProbeFailure(INSTALL_HINT)
+        ctx.connections += 1  # one nmap run; the engine runs a service's probes in turn
+        try:
+            run = run_nmap(address, args, ports, timeout=remaining + KILL_GRACE)
+        except NmapMissing:
+            raise ProbeFailure(INSTALL_HINT) from None
+        except NmapTimeout as exc:
+            raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s") from None
+        except NmapFailed as exc:
+            raise ProbeFailure(f"nmap failed: {exc}") from None
+        if run.host_state == "":
+            raise ProbeFailure(f"nmap reported no result for {address}")
+        if run.host_state != "up":
+            raise ProbeFailure(f"{address} seems down ({run.host_reason or 'no reply'})")
+        if run.timed_out:
+            raise ProbeFailure(
+                f"nmap gave up on {address} at the host timeout ({remaining:.0f} s, the rest of "
+                "the service time budget): raise the budget or narrow the port range")
+        answered = run.states.get("open", 0) + run.states.get("closed", 0)
+        if run.scanned and not answered and run.reasons and set(run.reasons) <= UNREACHABLE:
+            raise ProbeFailure(f"{address} is unreachable (ICMP "
+                               f"{' / '.join(sorted(run.reasons))} for every port)")
+        return run
+
+
+_TYPES = {"syn": "SYN scan", "connect": "connect scan"}
+
+
+def _counts(run: NmapRun) -> str:
+    n = run.states.get
+    text = (f"{run.scanned} scanned, {n('open', 0)} open, {n('filtered', 0)} filtered, "
+            f"{n('closed', 0)} closed")
+    if n("open|filtered"):
+        text += f", {n('open|filtered')} open|filtered (no answer; not counted as open)"
+    for state, count in sorted(run.states.items()):
+        if state not in ("open", "filtered", "closed", "open|filtered"):
+            text += f", {count} {state}"
+    text += f", {run.elapsed:.1f} s"
+    if run.warnings:
+        text += f" (nmap warned: {clean_detail(run.warnings[0])})"
+    return text
