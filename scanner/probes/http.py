@@ -1,0 +1,366 @@
+"""The `http` probe: GET / and the protected URLs without credentials, HSTS, response times."""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import math
+import re
+import socket
+import ssl
+import statistics
+import time
+import warnings
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import quote, urljoin, urlsplit
+
+from scanner import __version__
+from scanner.facts import FACTS
+from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+
+COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
+HTTP_FACTS = tuple(n for n, s in FACTS.items() if s.probe == "http")
+FRONT = ("http.status", "http.location_scheme", "http.location_same_host", "http.hsts_max_age")
+HEAD_MAX, BODY_MAX = 64 * 1024, 256 * 1024  # bytes read at most; the rest is discarded
+MAX_REDIRECTS = 3  # followed for protected URLs, on the same scheme, host and port only
+USER_AGENT = f"rempart/{__version__} (compliance scanner)"
+_C0 = "".join(map(chr, range(33)))  # stripped around a Location, as browsers do
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_DIRECTIVE = re.compile(  # RFC 6797 §6.1: name [= token / quoted-string], then ";" or the end
+    rf'[ \t]*(?:({_TOKEN})[ \t]*(?:=[ \t]*({_TOKEN}|"(?:[^"\\]|\\.)*")[ \t]*)?)?(;|\Z)')
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def show(text: str, limit: int = 100) -> str:
+    """Printable and short: control characters escaped, long values cut."""
+    out = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:limit])
+    return out + (f"… ({len(text)} characters)" if len(text) > limit else "")
+
+
+class _Reader:
+    """What http.client reads through: `limit` bytes at most, and nothing after `until`."""
+
+    def __init__(self, sock: socket.socket, timeout: float, until: float) -> None:
+        self.sock, self.timeout, self.until = sock, timeout, until
+        self.buf, self.eof, self.taken, self.limit = bytearray(), False, 0, HEAD_MAX
+
+    def _fill(self) -> bool:
+        room = self.limit - self.taken - len(self.buf)
+        if self.eof:
+            return False
+        if room < 0:
+            raise _TooLarge
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("response time limit reached")
+        self.sock.settimeout(min(self.timeout, left))
+        data = self.sock.recv(min(16384, room + 1))
+        self.buf += data
+        self.eof = not data
+        return bool(data)
+
+    def _take(self, n: int) -> bytes:
+        if self.taken + n > self.limit:
+            raise _TooLarge
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        self.taken += n
+        return out
+
+    def readline(self, limit: int = -1) -> bytes:
+        while True:
+            end = self.buf.find(b"\n") + 1
+            if end and (limit < 0 or end <= limit):
+                return self._take(end)
+            if 0 <= limit <= len(self.buf) or not self._fill():
+                return self._take(len(self.buf) if limit < 0 else min(limit, len(self.buf)))
+
+    def read(self, n: int | None = -1) -> bytes:
+        while (n is None or n < 0 or len(self.buf) < n) and self._fill():
+            pass
+        return self._take(len(self.buf) if n is None or n < 0 else min(n, len(self.buf)))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: http.client.HTTPMessage
+    ms: float  # from connect to the end of what was read
+
+
+@dataclass(frozen=True)
+class Location:
+    scheme: str  # https / http / none / other
+    shown: str
+    host: str = ""
+    same_host: bool = False
+    port: int | None = None
+    path: str = "/"
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """No verification: certificates are judged by the certificate probe."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    with suppress(ssl.SSLError, ValueError), warnings.catch_warnings():  # legacy servers too
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tls.set_ciphers("ALL:@SECLEVEL=0")
+        tls.minimum_version = ssl.TLSVersion.TLSv1
+    tls.set_alpn_protocols(["http/1.1"])
+    return tls
+
+
+def why(exc: Exception) -> str:
+    if isinstance(exc, _TooLarge):
+        return f"response headers exceed {HEAD_MAX // 1024} KB"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "connection closed without an HTTP response"
+    if isinstance(exc, http.client.HTTPException):
+        return f"not an HTTP response ({type(exc).__name__} {show(str(exc), 60)})"
+    if isinstance(exc, ssl.SSLError):
+        return str(exc.reason or exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {show(str(exc))}"
+
+
+def refused(exc: BaseException | None) -> bool:
+    while exc is not None and not isinstance(exc, ConnectionRefusedError):
+        exc = exc.__cause__
+    return exc is not None
+
+
+def request_path(raw: str) -> str:
+    """Path and query of an inventory entry or a Location; scheme, host, credentials dropped."""
+    parts = urlsplit(raw.strip())
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    return path if not parts.query else f"{path}?{quote(parts.query, safe='/%:@!$&()*+,;=?')}"
+
+
+def parse_hsts(value: str) -> tuple[int | None, str]:
+    """max-age of one Strict-Transport-Security value (RFC 6797 §6.1), or None and why not."""
+    seen: dict[str, str | None] = {}
+    pos = 0
+    while m := _DIRECTIVE.match(value, pos):
+        if m.group(1):
+            if m.group(1).lower() in seen:
+                return None, f"directive {show(m.group(1), 20)} appears twice"
+            seen[m.group(1).lower()] = m.group(2)
+        if not m.group(3):
+            break
+        pos = m.end()
+    else:
+        return None, f"malformed at character {pos + 1}"
+    raw = seen.get("max-age")
+    if raw is None:
+        return None, "max-age without a value" if "max-age" in seen else "no max-age directive"
+    digits = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
+    if not re.fullmatch(r"[0-9]+", digits):
+        return None, f"max-age {show(raw, 20)} is not a number of seconds"
+    return (int(digits) if len(digits) <= 15 else 10**15), ""
+
+
+def hsts(values: list[str]) -> tuple[int, str]:
+    """The first valid header's max-age, -1 when there is none."""
+    bad: list[str] = []
+    for value in values:
+        age, problem = parse_hsts(value)
+        if age is not None:
+            skipped = f" (after {len(bad)} invalid: {'; '.join(bad)})" if bad else ""
+            return age, f"Strict-Transport-Security: {show(value)} → max-age {age}{skipped}"
+        bad.append(f"{show(value, 60)} ({problem})")
+    if not bad:
+        return -1, "no Strict-Transport-Security header"
+    return -1, f"invalid Strict-Transport-Security header(s): {'; '.join(bad)}"
+
+
+class Web:
+    """The requests of one probe run against one target."""
+
+    def __init__(self, target: ProbeTarget, ctx: ProbeContext) -> None:
+        self.target, self.ctx, self.answered, self.closed = target, ctx, False, ""
+        self.scheme = "https" if target.protocol is ServiceProtocol.HTTPS else "http"
+        self.host = (target.sni or target.address or target.host).lower()
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = target.port == (443 if self.scheme == "https" else 80)
+        self.origin = f"{self.scheme}://{host}" + ("" if default else f":{target.port}")
+
+    def get(self, path: str, body: bool = False) -> Answer:
+        """One GET without credentials on a new connection; never follows a redirect."""
+        if self.closed:
+            raise ProbeFailure(self.closed)
+        start = time.monotonic()
+        sock = self.ctx.connect(self.target)
+        stage = "TLS handshake" if self.scheme == "https" else f"GET {path}"
+        try:
+            sock.settimeout(self.ctx.timeout)
+            if self.scheme == "https":
+                sock = tls_context().wrap_socket(sock, server_hostname=self.target.sni)
+                stage = f"GET {path}"
+            answer = self._exchange(sock, path, body, start)
+        except Exception as exc:  # network trouble and hostile answers alike
+            raise ProbeFailure(f"{stage} failed: {why(exc)}") from None
+        finally:
+            sock.close()
+        self.answered = True
+        return answer
+
+    def _exchange(self, sock: socket.socket, path: str, body: bool, start: float) -> Answer:
+        host = urlsplit(self.origin).netloc
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
+                     "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+                     .encode("ascii"))
+        reader = _Reader(sock, self.ctx.timeout, time.monotonic() + self.ctx.timeout)
+        resp = http.client.HTTPResponse(sock, method="GET")
+        resp.fp.close()
+        resp.fp = reader  # type: ignore[assignment]  # duck-typed: readline/read/readinto
+        resp.begin()
+        if body:  # the body counts in the response time; 256 KB at most
+            reader.limit = reader.taken + BODY_MAX + HEAD_MAX  # room for chunk framing
+            got = 0
+            with suppress(_TooLarge):
+                while got < BODY_MAX and (chunk := resp.read(min(16384, BODY_MAX - got))):
+                    got += len(chunk)
+        return Answer(resp.status, resp.reason, resp.headers, (time.monotonic() - start) * 1e3)
+
+    def location(self, answer: Answer, path: str) -> Location:
+        values = answer.headers.get_all("Location") or [""]
+        raw = values[0]
+        text = re.sub(r"[\t\r\n]", "", raw.strip(_C0)).replace("\\", "/")  # as browsers read it
+        if not text:
+            return Location("none", "empty Location header" if raw else "no Location header")
+        shown = f"Location: {show(raw)}" + (f" (+{len(values) - 1} more)" if values[1:] else "")
+        try:
+            parts = urlsplit(urljoin(self.origin + path, text))
+            host, port = (parts.hostname or "").rstrip("."), parts.port
+        except ValueError:
+            return Location("other", f"{shown} (unparseable)")
+        scheme = parts.scheme.lower() if parts.scheme.lower() in ("http", "https") else "other"
+        port = port or {"http": 80, "https": 443}.get(scheme)
+        query = f"?{parts.query}" if parts.query else ""
+        return Location(scheme, shown, host, self._same(host), port, parts.path + query)
+
+    def _same(self, host: str) -> bool:
+        with suppress(ValueError):
+            return ipaddress.ip_address(host) == ipaddress.ip_address(self.host)
+        return bool(host) and host == self.host.rstrip(".")
+
+    def final_status(self, path: str) -> tuple[int, str]:
+        """Status of a URL, following redirects on the same scheme, host and port only."""
+        hops: list[str] = []
+        while True:
+            answer = self.get(path)
+            loc = self.location(answer, path)
+            if not 300 <= answer.status < 400 or loc.scheme == "none":
+                return answer.status, f" (via {' → '.join(hops)})" if hops else ""
+            if not (loc.same_host and loc.scheme == self.scheme and loc.port == self.target.port):
+                return answer.status, f" ({loc.shown}: not followed, another origin)"
+            if len(hops) == MAX_REDIRECTS:
+                return answer.status, f" (still redirecting after {MAX_REDIRECTS} redirects)"
+            path = request_path(loc.path)
+            hops.append(path)
+
+    def failed(self, names: list[str], exc: ProbeFailure) -> list[Fact]:
+        if self.closed or (refused(exc) and not self.answered
+                           and self.target.protocol is ServiceProtocol.HTTP):
+            self.closed = f"port {self.target.port} is closed (connection refused)"
+            return [Fact(name=n, status=NA, reason=self.closed) for n in names]
+        return [Fact(name=n, status=ERROR, reason=str(exc)) for n in names]
+
+
+def _front(web: Web, names: list[str]) -> list[Fact]:
+    """status, Location and HSTS from one GET /."""
+    answer = web.get("/")
+    how = (f"GET {web.origin}/ without credentials, redirects not followed: "
+           f"HTTP {answer.status} {show(answer.reason, 40)}")
+    loc = web.location(answer, "/")
+    host = f"; its host {show(loc.host, 60)} vs {web.host}" if loc.host else ""
+    age, hsts_how = hsts(answer.headers.get_all("Strict-Transport-Security") or [])
+    got: dict[str, tuple[int | str | bool, str]] = {
+        "http.status": (answer.status, how),
+        "http.location_scheme": (loc.scheme, f"{how}; {loc.shown}"),
+        "http.location_same_host": (loc.same_host, f"{how}; {loc.shown}{host}"),
+        "http.hsts_max_age": (age, f"{how}; {hsts_how}"),
+    }
+    return [Fact(name=n, status=COMPLETED, value=got[n][0], summary=got[n][1]) for n in names]
+
+
+def _protected(web: Web, names: list[str]) -> list[Fact]:
+    paths = web.target.context.get("http.protected_urls", ())
+    if not paths:
+        return [Fact(name=n, status=NA, reason="no protected URLs declared for this service")
+                for n in names]
+    seen, notes = [], []
+    for raw in paths:
+        path = request_path(raw)
+        status, note = web.final_status(path)
+        seen.append(Observation(value=str(status), detail=web.origin + path))
+        notes.append(f"{show(path, 60)} → {status}{note}")
+    how = (f"GET without credentials on {web.origin} (redirects followed on that origin only, "
+           f"{MAX_REDIRECTS} at most): " + "; ".join(notes))
+    return [Fact(name=n, status=COMPLETED, value=tuple(seen), summary=how) for n in names]
+
+
+def _timing(web: Web, names: list[str]) -> list[Fact]:
+    count = web.ctx.options.http_samples
+    if count < 1:
+        raise ProbeFailure(f"no samples requested (http_samples={count})")
+    times = []
+    for i in range(count):
+        try:
+            times.append(web.get("/", body=True).ms)
+        except ProbeFailure as exc:
+            raise ProbeFailure(f"sample {i + 1} of {count}: {exc}") from exc
+    rank = math.ceil(0.9 * count)
+    p90 = round(sorted(times)[rank - 1])
+    how = (f"{count} sequential GET {web.origin}/, a new connection each, timed from connect "
+           f"to the end of the response (body capped at {BODY_MAX // 1024} KB): p90 {p90} ms "
+           f"(nearest rank {rank} of {count}); min {min(times):.0f} / median "
+           f"{statistics.median(times):.0f} / max {max(times):.0f} ms")
+    return [Fact(name=n, status=COMPLETED, value=p90, summary=how) for n in names]
+
+
+class HttpProbe:
+    """Facts about web front doors (http on port 80, https), gathered without credentials."""
+
+    name = "http"
+    provides = frozenset(HTTP_FACTS)
+
+    def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+            known: Mapping[str, Fact]) -> list[Fact]:
+        names = [n for n in HTTP_FACTS if n in wanted]
+        facts: dict[str, Fact] = {}
+        for n in names:
+            if target.protocol not in FACTS[n].services:
+                kinds = ", ".join(sorted(FACTS[n].services))
+                facts[n] = Fact(name=n, status=NA, reason=f"gathered for {kinds} services only")
+        web = Web(target, ctx)
+        steps = ((FRONT, _front), (("http.protected_status",), _protected),
+                 (("http.response_p90_ms",), _timing))
+        for group, step in steps:
+            todo = [n for n in group if n in names and n not in facts]
+            if not todo:
+                continue
+            try:
+                got = step(web, todo)
+            except ProbeFailure as exc:
+                got = web.failed(todo, exc)
+            except Exception as exc:  # a probe never raises
+                got = [Fact(name=n, status=ERROR, reason=why(exc)) for n in todo]
+            facts.update((f.name, f) for f in got)
+        return [facts[n] for n in names]
