@@ -87,6 +87,10 @@ _SPECS = (
     FactSpec("ports.open", FactKind.SET, "ports",
              "Ports open to the scanner, as PORT/tcp or PORT/udp (detail: service and product "
              "nmap saw)", services=frozenset({ServiceProtocol.HOST})),
+    FactSpec("ports.services", FactKind.SET, "ports",
+             "Services nmap identified by probing the open ports, by nmap's name (redis, "
+             "postgresql, ssh, ms-wbt-server …; detail: port, product, version)",
+             services=frozenset({ServiceProtocol.HOST})),
     FactSpec("flows.open", FactKind.SET, "flows",
              "Connections that succeed from the source zone's vantage point, as HOST:PORT/tcp",
              services=frozenset({ServiceProtocol.FLOW})),

@@ -38,6 +38,10 @@ def parse_roles(doc: Document) -> dict[str, tuple[str, ...]]:
     return {name: tuple(r["allowed_ports"]) for name, r in (doc.data.get("roles") or {}).items()}
 
 
+def role_services(doc: Document, role: str) -> tuple[str, ...]:
+    return tuple((doc.data.get("roles") or {}).get(role, {}).get("allowed_services") or ())
+
+
 def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
                   address: str | None, dns_name: str | None,
                   roles: dict[str, tuple[str, ...]], services: list[Service]) -> list[Service]:
@@ -55,7 +59,8 @@ def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
             extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
                                  protocol=ServiceProtocol.HOST, role=role,
                                  location=doc.where(at),
-                                 context={"role.allowed_ports": roles[role]}))
+                                 context={"role.allowed_ports": roles[role],
+                                          "role.allowed_services": role_services(doc, role)}))
     has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
     if any(s.protocol is ServiceProtocol.HTTPS for s in services) and not has_http:
         extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=80,

@@ -15,6 +15,9 @@ from scanner.demo.pki import LeafFiles, issue_leaf, make_ca
 from scanner.demo.servers.spec import ServerSpec
 
 DOMAIN = "demo.rempart.test"
+# The port scan covers Redis's port and the range the OS picks listening ports from, not the
+# machine's own services on 0.0.0.0 (they would show on every loopback address).
+SCAN_PORTS = "6379,32768-60999"
 P_CURVES = "P-256:P-384:P-521"
 MODERN = "ECDHE+AESGCM:ECDHE+CHACHA20"
 HSTS = ("Strict-Transport-Security: max-age=63072000; includeSubDomains",)
@@ -84,7 +87,8 @@ def build_estate(pki_dir: Path, today: dt.date | None = None) -> Estate:
                  "an unexpected Redis port, and reachable from the users' zone",
                  (DemoService("https", tls("edition", "127.0.0.12", min_version="TLSv1.0",
                                            ciphers="DEFAULT:@SECLEVEL=0"), ("/preprod/",)),),
-                 extra=(ServerSpec(name="edition-redis", engine="redis", host="127.0.0.12"),)),
+                 extra=(ServerSpec(name="edition-redis", engine="redis", host="127.0.0.12",
+                                   port=6379),)),
         DemoHost("mail-relay", "127.0.0.13", "mail",
                  "mail relay with STARTTLS still accepting 3DES",
                  (DemoService("smtp", ServerSpec(

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from reports.formats import ReportFormat, render
-from scanner.demo.estate import build_estate, inventory_yaml
+from scanner.demo.estate import SCAN_PORTS, build_estate, inventory_yaml
 from scanner.demo.servers.launcher import start_servers
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Severity
+from scanner.probes.base import ProbeOptions
 from scanner.progress import scan_with_progress
 from scanner.rulepack.loader import DEFAULT_PACKS, load_pack
 from scanner.rulepack.ruleset import build_ruleset
@@ -30,7 +31,8 @@ def run_demo(out: Path, lang: str) -> int:
         inventory_path.write_text(inventory_yaml(estate, ports), encoding="utf-8")
         inventory = load_inventory(inventory_path)
         rules = build_ruleset([load_pack(p) for p in DEFAULT_PACKS])
-        options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file)
+        options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file,
+                              probe=ProbeOptions(ports=SCAN_PORTS))
         result = scan_with_progress(inventory, rules, options, run_scan, show=True)
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html"}

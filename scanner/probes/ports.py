@@ -22,6 +22,7 @@ from scanner.probes.nmap_runner import (
 )
 
 FACT = "ports.open"
+SERVICES = "ports.services"
 UDP_TOP = 100
 DETAIL_MAX = 80
 # nmap overshoots --host-timeout while a service probe waits (up to ~6 s): kill it later.
@@ -59,24 +60,33 @@ def literal_address(address: str | None) -> str:
 
 class PortsProbe:
     name = "ports"
-    provides = frozenset({FACT})
+    provides = frozenset({FACT, SERVICES})
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
             known: Mapping[str, Fact]) -> list[Fact]:
-        if FACT not in wanted:
+        names = sorted(wanted & self.provides)
+        if not names:
             return []
         try:
-            observations, summary = self._scan(target, ctx)
+            rows, summary = self._scan(target, ctx)
         except ProbeFailure as exc:
-            return [Fact(name=FACT, status=ProbeStatus.ERROR, reason=str(exc))]
+            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
         except Exception as exc:  # never raise: a bug here is an error fact too
-            return [Fact(name=FACT, status=ProbeStatus.ERROR,
-                         reason=f"port scan failed: {type(exc).__name__}: {exc}")]
-        return [Fact(name=FACT, status=ProbeStatus.COMPLETED, value=observations,
-                     summary=summary)]
+            reason = f"port scan failed: {type(exc).__name__}: {exc}"
+            return [Fact(name=n, status=ProbeStatus.ERROR, reason=reason) for n in names]
+        values = {
+            FACT: tuple(Observation(value=f"{r.port}/{r.protocol}", detail=describe(r))
+                        for r in rows),
+            # only what service detection identified: a guess from the port number is not
+            SERVICES: tuple(Observation(value=r.service, detail=f"{r.port}/{r.protocol} "
+                                        + describe(r)) for r in rows
+                            if r.service and r.method == "probed"),
+        }
+        return [Fact(name=n, status=ProbeStatus.COMPLETED, value=values[n], summary=summary)
+                for n in names]
 
     def _scan(self, target: ProbeTarget, ctx: ProbeContext
-              ) -> tuple[tuple[Observation, ...], str]:
+              ) -> tuple[list[PortRow], str]:
         address = literal_address(target.address)
         before = ctx.connections
         spec = ctx.options.ports.replace(" ", "")
@@ -104,14 +114,12 @@ class PortsProbe:
                               "detection (the name is nmap's guess from the port number)"))
         rows = sorted((r for run, _ in runs for r in run.ports if r.state == "open"),
                       key=lambda r: (r.protocol, r.port))
-        observations = tuple(Observation(value=f"{r.port}/{r.protocol}", detail=describe(r))
-                             for r in rows)
         parts = [f"{how}: {_counts(run)}" for run, how in runs]
         n = ctx.connections - before
         summary = (f"nmap {tcp.version} on {address}, no ping (-Pn), no DNS (-n), -T4: "
                    + "; ".join(parts) + f". {n} nmap run{'s' * (n > 1)} counted as {n} "
                    f"connection{'s' * (n > 1)} (nmap opens its own: one or more per port)")
-        return observations, summary
+        return rows, summary
 
     def _nmap(self, address: str, ctx: ProbeContext, scan: tuple[str, ...],
               ports: str | None) -> NmapRun:

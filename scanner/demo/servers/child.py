@@ -50,10 +50,13 @@ class Server:
         self.lock = threading.Lock()
         family = socket.AF_INET6 if ":" in spec.host else socket.AF_INET
         self.listeners: list[socket.socket] = []
-        for _ in range(spec.listeners):
+        for i in range(spec.listeners):
             listener = socket.socket(family, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((spec.host, 0))
+            try:
+                listener.bind((spec.host, spec.port if i == 0 else 0))
+            except OSError:  # the fixed port is taken: any port will do
+                listener.bind((spec.host, 0))
             listener.listen(128)
             self.listeners.append(listener)
 

@@ -35,6 +35,7 @@ class ServerSpec:
     reject_ip_sni: bool = False
     listeners: int = 1
     host: str = "127.0.0.1"
+    port: int = 0  # fixed port for the first listener (0: any; taken: falls back to any)
     http_headers: tuple[str, ...] = ()  # extra "Name: value" lines in HTTP answers
     protected_paths: tuple[str, ...] = ()  # answer 401 under these paths
     redirect_to: str | None = None  # answer 301 to this base URL (+ the request path)

@@ -1,0 +1,149 @@
+"""The flows probe: which TCP connections succeed from a zone's vantage point to another zone.
+
+Every destination host of the zone pair is tried on every candidate port (`flow.ports`), from
+the scanner itself (`local`) or from an SSH vantage point. Refused and timed out (filtered)
+connections are both "not open"; the summary counts them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from scanner.models import Fact, Observation, ProbeStatus
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.vantage import Attempt, State, ssh_attempts
+
+FACT = "flows.open"
+LOCAL = "local"
+WORKERS = 32  # concurrent local connects
+MAX_CONNECT = 2.0  # seconds per connect attempt, at most
+
+
+class FlowsProbe:
+    name = "flows"
+    provides = frozenset({FACT})
+
+    def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+            known: Mapping[str, Fact]) -> list[Fact]:
+        if FACT not in wanted:
+            return []
+        try:
+            return [self._gather(target, ctx)]
+        except ProbeFailure as exc:
+            return [Fact(name=FACT, status=ProbeStatus.ERROR, reason=str(exc))]
+        except Exception as exc:  # a bug or an odd library error: still a fact, never a raise
+            return [Fact(name=FACT, status=ProbeStatus.ERROR,
+                         reason=f"flows probe failed: {type(exc).__name__}: {exc}")]
+
+    def _gather(self, target: ProbeTarget, ctx: ProbeContext) -> Fact:
+        vantage = _vantage(target)
+        hosts = _destinations(target)
+        ports = _ports(target)
+        attempts = [(address, port) for address in hosts.values() for port in ports]
+        names = {address: name for name, address in hosts.items()}
+        if not attempts:
+            return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
+                        summary=f"from vantage {vantage}: no destination host with an address")
+        if vantage == LOCAL:
+            states, times = local_attempts(attempts, ctx)
+            how, label = "local (the scanner)", "local"
+        else:
+            settings = ctx.options.vantages.get(vantage)
+            if settings is None:
+                raise ProbeFailure(f"vantage {vantage} has no SSH settings in this scan")
+            remote = ssh_attempts(vantage, settings, attempts, ctx.timeout, ctx.deadline)
+            ctx.connections += 1  # the SSH session
+            states, times = remote.states, {}
+            label = f"{vantage} (ssh {settings.get('user')}@{settings.get('address')})"
+            how = f"{label}, {remote.tool}"
+        opened = []
+        for address, port in attempts:
+            if states[(address, port)] is State.OPEN:
+                took = f" in {times[(address, port)]} ms" if (address, port) in times else ""
+                opened.append(Observation(value=f"{names[address]}:{port}/tcp",
+                                          detail=f"connect from {label} succeeded{took}"))
+        return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=tuple(opened),
+                    summary=_summary(how, len(hosts), len(ports), states))
+
+
+def _vantage(target: ProbeTarget) -> str:
+    values = target.context.get("flow.vantage", ())
+    if len(values) != 1 or not values[0]:
+        raise ProbeFailure(f"{target.host or 'this subject'} names no vantage point "
+                           "(flow.vantage)")
+    return values[0]
+
+
+def _destinations(target: ProbeTarget) -> dict[str, str]:
+    """Host name -> IP address, from `flow.destinations` ("web1=203.0.113.10")."""
+    out: dict[str, str] = {}
+    for item in target.context.get("flow.destinations", ()):
+        name, sep, address = item.partition("=")
+        try:
+            if not (sep and name):
+                raise ValueError(item)
+            out[name] = str(ipaddress.ip_address(address))
+        except ValueError:
+            raise ProbeFailure(f"bad flow destination {item!r}: expected NAME=IP") from None
+    return out
+
+
+def _ports(target: ProbeTarget) -> list[int]:
+    ports = set()
+    for text in target.context.get("flow.ports", ()):
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise ProbeFailure(f"bad candidate port {text!r} in flow.ports")
+        ports.add(int(text))
+    return sorted(ports)
+
+
+def local_attempts(attempts: Sequence[Attempt], ctx: ProbeContext
+                   ) -> tuple[dict[Attempt, State], dict[Attempt, int]]:
+    """Connect from here, concurrently; (state of each attempt, ms of the open ones)."""
+    seconds = min(ctx.timeout, MAX_CONNECT)
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(attempts))) as pool:
+        results = list(pool.map(lambda a: _connect(a, seconds, ctx.deadline), attempts))
+    ctx.connections += sum(1 for state, _ in results if state is not None)
+    skipped = sum(1 for state, _ in results if state is None)
+    if skipped:
+        raise ProbeFailure(f"service time budget exhausted: {skipped} of {len(attempts)} "
+                           "connection attempts not made")
+    states = {a: s for a, (s, _) in zip(attempts, results, strict=True) if s is not None}
+    times = {a: ms for a, (_, ms) in zip(attempts, results, strict=True) if ms is not None}
+    return states, times
+
+
+def _connect(attempt: Attempt, seconds: float, deadline: float
+             ) -> tuple[State | None, int | None]:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None, None
+    address, port = attempt
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    start = time.monotonic()
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(min(seconds, remaining))
+        try:
+            sock.connect((address, port))
+        except TimeoutError:
+            return State.TIMEOUT, None
+        except ConnectionRefusedError:
+            return State.REFUSED, None
+        except OSError:
+            return State.UNREACHABLE, None
+    return State.OPEN, round((time.monotonic() - start) * 1000)
+
+
+def _summary(how: str, hosts: int, ports: int, states: Mapping[Attempt, State]) -> str:
+    counts = Counter(states.values())
+    shown = [State.OPEN] if counts[State.CLOSED] else [State.OPEN, State.REFUSED, State.TIMEOUT]
+    parts = [f"{counts[s]} {s.value}" for s in State if counts[s] or s in shown]
+    if counts[State.CLOSED]:
+        parts = [p + " (refused or timed out)" if p.endswith(" closed") else p for p in parts]
+    return (f"from vantage {how}: {len(states)} connection attempts ({hosts} host"
+            f"{'s' if hosts != 1 else ''} × {ports} ports): {', '.join(parts)}")

@@ -1,0 +1,231 @@
+"""Test TCP connections from an SSH vantage point: one read-only shell command, parsed strictly.
+
+Key authentication only, host key checked against the vantage's own known_hosts file. The
+remote command uses what the host has (bash's /dev/tcp or nc, bounded by coreutils timeout)
+and prints one `rmp-try ADDRESS PORT STATUS` line per attempt; nothing is installed or written.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import paramiko
+
+from scanner.probes.base import ProbeFailure
+
+TOOLS = ("bash", "nc")  # preference order
+BATCH = 32  # attempts run in parallel in the remote shell
+MAX_OUTPUT = 1 << 20
+_TOOL_LABEL = {"bash": "bash /dev/tcp", "nc": "nc -z", "nc-w": "nc -z -w (no timeout command)"}
+
+
+class State(StrEnum):
+    OPEN = "open"
+    REFUSED = "refused"
+    TIMEOUT = "timed out"
+    CLOSED = "closed"  # refused or timed out: the tool cannot tell which
+    UNREACHABLE = "unreachable"
+
+
+Attempt = tuple[str, int]  # (IP address, TCP port)
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    tool: str  # how the vantage connected, e.g. "bash /dev/tcp"
+    states: dict[Attempt, State]
+
+
+class _UnknownHostKey(Exception):
+    pass
+
+
+class _Reject(paramiko.MissingHostKeyPolicy):
+    """Like RejectPolicy, with an exception of our own to tell it apart."""
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
+                         key: paramiko.PKey) -> None:
+        raise _UnknownHostKey(hostname)
+
+
+def remote_script(attempts: Sequence[Attempt], seconds: int,
+                  tools: Sequence[str] = TOOLS) -> str:
+    """The POSIX sh command: pick a tool, then run the attempts in parallel batches."""
+    for address, port in attempts:  # never put anything unchecked into a shell command
+        ipaddress.ip_address(address)
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"bad port {port!r}")
+    pick = {
+        "bash": 'command -v bash >/dev/null 2>&1 && [ -n "$TO" ] && M=bash',
+        "nc": 'command -v nc >/dev/null 2>&1 && { [ -n "$TO" ] && M=nc || M=nc-w; }',
+    }
+    lines = [
+        f"T={int(seconds)}; M=",
+        "command -v timeout >/dev/null 2>&1 && TO=1 || TO=",
+        *(f'[ -z "$M" ] && {{ {pick[t]}; }}' for t in tools),
+        'echo "rmp-tool ${M:-none}"',
+        '[ -n "$M" ] || exit 0',
+        "p() {",
+        '  case $M in',
+        '    bash) timeout $T bash --norc --noprofile -c "</dev/tcp/$1/$2" >/dev/null 2>&1 ;;',
+        '    nc) timeout $T nc -n -z "$1" "$2" >/dev/null 2>&1 ;;',
+        '    nc-w) nc -n -z -w $T "$1" "$2" >/dev/null 2>&1 ;;',
+        "  esac",
+        '  echo "rmp-try $1 $2 $?"',
+        "}",
+    ]
+    for i in range(0, len(attempts), BATCH):
+        lines.append(" ".join(f"p {a} {p} &" for a, p in attempts[i:i + BATCH]) + " wait")
+    lines.append("exit 0")
+    return "\n".join(lines) + "\n"
+
+
+def parse_output(text: str, attempts: Sequence[Attempt], vantage: str) -> RemoteResult:
+    """Exactly one tool line, then exactly one line per attempt; anything else is an error."""
+    def bad(why: str) -> ProbeFailure:
+        return ProbeFailure(f"unexpected output from vantage {vantage}: {why}")
+
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or not lines[0].startswith("rmp-tool "):
+        raise bad(f"expected 'rmp-tool ...' first, got {(lines or [''])[0][:80]!r}")
+    tool = lines[0].removeprefix("rmp-tool ")
+    if tool == "none":
+        raise ProbeFailure(f"vantage {vantage} has neither bash with timeout nor nc: cannot "
+                           "test connections from it")
+    if tool not in _TOOL_LABEL:
+        raise bad(f"unknown tool {tool[:40]!r}")
+    wanted = set(attempts)
+    states: dict[Attempt, State] = {}
+    for line in lines[1:]:
+        parts = line.split(" ")
+        if len(parts) != 4 or parts[0] != "rmp-try" or not parts[2].isdigit() \
+                or not parts[3].isdigit():
+            raise bad(f"{line[:80]!r}")
+        key, code = (parts[1], int(parts[2])), int(parts[3])
+        if key not in wanted:
+            raise bad(f"an attempt that was not asked for: {line[:80]!r}")
+        if key in states:
+            raise bad(f"{parts[1]}:{parts[2]} reported twice")
+        states[key] = _state(tool, code, vantage)
+    missing = [f"{a}:{p}" for a, p in attempts if (a, p) not in states]
+    if missing:
+        raise bad(f"no result for {', '.join(missing[:5])}"
+                  + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+    return RemoteResult(tool=_TOOL_LABEL[tool], states=states)
+
+
+def _state(tool: str, code: int, vantage: str) -> State:
+    if code == 0:
+        return State.OPEN
+    if code in (126, 127):  # the tool could not run
+        raise ProbeFailure(f"the connection test failed to run on vantage {vantage} "
+                           f"(exit status {code})")
+    if tool == "nc-w":
+        return State.CLOSED
+    return State.TIMEOUT if code in (124, 137) else State.REFUSED
+
+
+def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Attempt],
+                 timeout: float, deadline: float, tools: Sequence[str] = TOOLS
+                 ) -> RemoteResult:
+    """Run the attempts from the vantage `name`; every failure is a ProbeFailure."""
+    try:
+        address, user = settings["address"], settings["user"]
+        port, key_file = int(settings.get("port", "22")), settings["key_file"]
+        known_hosts = settings["known_hosts"]
+    except (KeyError, ValueError) as exc:
+        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})") from None
+    where = f"{name} ({address})"
+    if not os.path.isfile(key_file):
+        raise ProbeFailure(f"key file {key_file} of vantage {name} not found")
+    seconds = max(1, math.ceil(min(timeout, 2.0)))
+    script = remote_script(attempts, seconds, tools)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise ProbeFailure("service time budget exhausted before connecting to the vantage")
+    step = min(timeout, remaining)
+    client = paramiko.SSHClient()
+    try:
+        try:
+            client.load_host_keys(known_hosts)
+        except OSError as exc:
+            raise ProbeFailure(f"cannot read known_hosts {known_hosts} of vantage {name}: "
+                               f"{exc.strerror or exc}") from None
+        client.set_missing_host_key_policy(_Reject())
+        try:
+            client.connect(address, port=port, username=user, key_filename=key_file,
+                           look_for_keys=False, allow_agent=False, timeout=step,
+                           banner_timeout=step, auth_timeout=step, channel_timeout=step)
+        except _UnknownHostKey:
+            raise ProbeFailure(f"host key of {where} not in {known_hosts}") from None
+        except paramiko.BadHostKeyException:
+            raise ProbeFailure(f"host key of {where} does not match {known_hosts} "
+                               "(changed key or man in the middle)") from None
+        except paramiko.AuthenticationException as exc:
+            raise ProbeFailure(f"SSH authentication to {where} as {user} with key {key_file} "
+                               f"refused: {exc}") from None
+        except TimeoutError:
+            raise ProbeFailure(f"SSH connection to {where} port {port} timed out") from None
+        except (paramiko.SSHException, OSError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}") from None
+        batches = math.ceil(len(attempts) / BATCH)
+        limit = min(batches * (seconds + 2) + timeout, max(deadline - time.monotonic(), 1.0))
+        out, status = _run(client, script, limit, where)
+    finally:
+        client.close()
+    if status != 0:
+        raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}")
+    return parse_output(out, attempts, name)
+
+
+def _run(client: paramiko.SSHClient, script: str, limit: float, where: str
+         ) -> tuple[str, int]:
+    """Run one command, read its output within `limit` seconds; (stdout, exit status)."""
+    transport = client.get_transport()
+    if transport is None:
+        raise ProbeFailure(f"SSH connection to {where} closed")
+    end = time.monotonic() + limit
+    try:
+        chan = transport.open_session(timeout=limit)
+        chan.settimeout(0.5)
+        chan.exec_command("sh -c " + shlex.quote(script))  # whatever the login shell
+        out = bytearray()
+        while True:
+            _check_time(end, limit, where)
+            while chan.recv_stderr_ready():
+                chan.recv_stderr(65536)  # drained, not used: the tools' chatter
+            try:
+                chunk = chan.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break  # end of output
+            out += chunk
+            if len(out) > MAX_OUTPUT:
+                raise ProbeFailure(f"unexpected output from vantage {where}: too long")
+        while not chan.exit_status_ready():
+            _check_time(end, limit, where)
+            time.sleep(0.02)
+        status = chan.recv_exit_status()
+    except (paramiko.SSHException, OSError) as exc:
+        raise ProbeFailure(f"SSH command on {where} failed: {exc}") from None
+    try:
+        return out.decode("ascii"), status
+    except UnicodeDecodeError:
+        raise ProbeFailure(f"unexpected output from vantage {where}: not ASCII") from None
+
+
+def _check_time(end: float, limit: float, where: str) -> None:
+    if time.monotonic() > end:
+        raise ProbeFailure(f"the connection test on vantage {where} did not finish within "
+                           f"{limit:.0f} s")
