@@ -33,12 +33,14 @@ PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf")  # certifi
 
 def default_probes() -> dict[str, Probe]:
     from scanner.probes.certificate import CertificateProbe
+    from scanner.probes.flows import FlowsProbe
     from scanner.probes.http import HttpProbe
     from scanner.probes.ports import PortsProbe
     from scanner.probes.spf import SpfProbe
     from scanner.probes.tls.probe import TlsProbe
 
-    probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), SpfProbe()]
+    probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), FlowsProbe(),
+                           SpfProbe()]
     return {p.name: p for p in probes}
 
 

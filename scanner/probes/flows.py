@@ -44,8 +44,15 @@ class FlowsProbe:
         vantage = _vantage(target)
         hosts = _destinations(target)
         ports = _ports(target)
-        attempts = [(address, port) for address in hosts.values() for port in ports]
-        names = {address: name for name, address in hosts.items()}
+        names: dict[str, list[str]] = {}  # address -> host names (hosts may share one)
+        for name, address in hosts.items():
+            names.setdefault(address, []).append(name)
+        attempts = [(address, port) for address in names for port in ports]
+        unplaced = sorted({r.partition(":")[0] for r in target.context.get("flow.required", ())}
+                          - set(hosts))
+        if unplaced:  # a required flow that cannot be tried is unknown, not missing
+            raise ProbeFailure(f"no address for {', '.join(unplaced)}: flows to "
+                               f"{'it' if len(unplaced) == 1 else 'them'} cannot be tested")
         if not attempts:
             return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
                         summary=f"from vantage {vantage}: no destination host with an address")
@@ -65,10 +72,11 @@ class FlowsProbe:
         for address, port in attempts:
             if states[(address, port)] is State.OPEN:
                 took = f" in {times[(address, port)]} ms" if (address, port) in times else ""
-                opened.append(Observation(value=f"{names[address]}:{port}/tcp",
-                                          detail=f"connect from {label} succeeded{took}"))
+                opened += [Observation(value=f"{name}:{port}/tcp",
+                                       detail=f"connect from {label} succeeded{took}")
+                           for name in names[address]]
         return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=tuple(opened),
-                    summary=_summary(how, len(hosts), len(ports), states))
+                    summary=_summary(how, len(names), len(ports), states))
 
 
 def _vantage(target: ProbeTarget) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,14 +56,15 @@ class _Reject(paramiko.MissingHostKeyPolicy):
 
 def remote_script(attempts: Sequence[Attempt], seconds: int,
                   tools: Sequence[str] = TOOLS) -> str:
-    """The POSIX sh command: pick a tool, then run the attempts in parallel batches."""
+    """The POSIX sh script (fed to `sh -s`): pick a tool, run the attempts in parallel batches."""
     for address, port in attempts:  # never put anything unchecked into a shell command
         ipaddress.ip_address(address)
         if not 0 < int(port) < 65536:
             raise ValueError(f"bad port {port!r}")
     pick = {
         "bash": 'command -v bash >/dev/null 2>&1 && [ -n "$TO" ] && M=bash',
-        "nc": 'command -v nc >/dev/null 2>&1 && { [ -n "$TO" ] && M=nc || M=nc-w; }',
+        "nc": 'command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -q -e -z && '
+              '{ [ -n "$TO" ] && M=nc || M=nc-w; }',  # an nc without -z would say "refused"
     }
     lines = [
         f"T={int(seconds)}; M=",
@@ -197,8 +197,11 @@ def _run(client: paramiko.SSHClient, script: str, limit: float, where: str
     end = time.monotonic() + limit
     try:
         chan = transport.open_session(timeout=limit)
+        chan.settimeout(limit)
+        chan.exec_command("sh -s")  # the script on stdin: works under any login shell
+        chan.sendall(script.encode("ascii"))
+        chan.shutdown_write()
         chan.settimeout(0.5)
-        chan.exec_command("sh -c " + shlex.quote(script))  # whatever the login shell
         out = bytearray()
         while True:
             _check_time(end, limit, where)

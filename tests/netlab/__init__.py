@@ -1,0 +1,1 @@
+"""A network-namespace lab for the flow-matrix tests (root only)."""

@@ -1,0 +1,280 @@
+"""The flows probe: strict parsing, the local vantage on loopback, and a namespace lab end to end.
+
+The lab (root only): users (the root namespace, `local`), admins, presentation (web1) and
+edition (edit1) behind a router whose forward chain is the flow matrix, with one extra open port
+(admins -> web1:22) and one missing required flow (edition -> web1:443, rejected).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import probe_options
+from scanner.engine import ScanOptions, run_scan
+from scanner.inventory import load_inventory
+from scanner.models import Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
+from scanner.probes.flows import FlowsProbe
+from scanner.probes.vantage import State, parse_output, remote_script, ssh_attempts
+from scanner.rulepack.loader import load_pack
+from scanner.rulepack.ruleset import build_ruleset
+from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
+
+WANTED = frozenset({"flows.open"})
+ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
+         ZoneSpec("presentation", {"web1": (22, 80, 443)}, vantage=True),
+         ZoneSpec("edition", {"edit1": (443, 5432)}, vantage=True)]
+ALLOW = [Allow("users", "web1", 443), Allow("users", "web1", 8080),  # 8080: nobody listens
+         Allow("admins", "web1", 443), Allow("admins", "web1", 22),  # 22: the mistake
+         Allow("admins", "edit1", 443), Allow("admins", "edit1", 8443)]
+FLOWS = [("users", "presentation"), ("admins", "presentation"), ("admins", "edition"),
+         ("edition", "presentation")]  # the last one is not allowed: rejected by the router
+VANTAGES = {"admins": "bastion", "presentation": "pres-jump", "edition": "edit-jump"}
+OPEN = {"users->presentation": {"web1:443/tcp"}, "users->edition": set(),
+        "admins->presentation": {"web1:22/tcp", "web1:443/tcp"},
+        "admins->edition": {"edit1:443/tcp"}, "edition->presentation": set(),
+        "presentation->edition": set()}
+
+
+def ctx(timeout: float = 1.0, budget: float = 30.0, vantages: dict[str, dict[str, str]]
+        | None = None) -> ProbeContext:
+    return ProbeContext(timeout=timeout, deadline=time.monotonic() + budget,
+                        options=ProbeOptions(vantages=vantages or {}))
+
+
+def subject(vantage: str, destinations: list[str], ports: list[int],
+            required: tuple[str, ...] = ()) -> ProbeTarget:
+    return ProbeTarget(None, 0, ServiceProtocol.FLOW, None, "", host="a->b", context={
+        "flow.vantage": (vantage,), "flow.destinations": tuple(destinations),
+        "flow.ports": tuple(str(p) for p in ports), "flow.required": required})
+
+
+# ---------------------------------------------------------------- no lab needed
+
+ASKED = [("203.0.113.18", 22), ("203.0.113.18", 443)]
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("", "expected 'rmp-tool"),
+    ("hello\nrmp-tool bash\n", "expected 'rmp-tool"),
+    ("rmp-tool perl\n", "unknown tool"),
+    ("rmp-tool none\n", "neither bash with timeout nor nc"),
+    ("rmp-tool bash\nrmp-try 203.0.113.18 22 0\n", "no result for 203.0.113.18:443"),
+    ("rmp-tool bash\nrmp-try 203.0.113.18 22 0\nrmp-try 203.0.113.18 22 1\n", "twice"),
+    ("rmp-tool bash\nrmp-try 203.0.113.99 22 0\n", "not asked for"),
+    ("rmp-tool bash\nrmp-try 203.0.113.18 22 0\nrmp-try 203.0.113.18 443 x\n", "443 x"),
+    ("rmp-tool bash\nrmp-try 203.0.113.18 22 0\nWelcome!\nrmp-try 203.0.113.18 443 0\n",
+     "Welcome"),
+    ("rmp-tool bash\nrmp-try 203.0.113.18 22 127\nrmp-try 203.0.113.18 443 0\n",
+     "failed to run"),
+])
+def test_parse_output_is_strict(text: str, error: str) -> None:
+    with pytest.raises(ProbeFailure, match=error):
+        parse_output(text, ASKED, "bastion")
+
+
+def test_parse_output_states() -> None:
+    ok = parse_output("rmp-tool bash\nrmp-try 203.0.113.18 443 124\n"
+                      "rmp-try 203.0.113.18 22 0\n", ASKED, "bastion")
+    assert ok.tool == "bash /dev/tcp"
+    assert ok.states == {ASKED[0]: State.OPEN, ASKED[1]: State.TIMEOUT}
+    nc = parse_output("rmp-tool nc-w\nrmp-try 203.0.113.18 22 1\nrmp-try 203.0.113.18 443 1\n",
+                      ASKED, "bastion")
+    assert set(nc.states.values()) == {State.CLOSED}
+
+
+def test_remote_script_batches_and_refuses_unchecked_values() -> None:
+    script = remote_script([("203.0.113.18", p) for p in range(1, 71)], 2)
+    assert script.count(" wait\n") == 3 and "timeout $T bash" in script
+    with pytest.raises(ValueError):
+        remote_script([("203.0.113.18; rm -rf /", 22)], 2)
+
+
+def test_local_vantage_on_loopback() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, not listening: refused
+    port, shut = listener.getsockname()[1], closed.getsockname()[1]
+    with listener, closed:
+        facts = FlowsProbe().run(subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
+                                 ctx(), {})
+    assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
+    assert isinstance(facts[0].value, tuple)
+    (seen,) = facts[0].value
+    assert isinstance(seen, Observation) and seen.value == f"lo:{port}/tcp"
+    assert seen.detail.startswith("connect from local succeeded in ")
+    assert "2 connection attempts (1 host × 2 ports): 1 open, 1 refused, 0 timed out" in \
+        facts[0].summary
+
+
+@pytest.mark.parametrize(("target", "error"), [
+    (subject("local", ["web1=app.example"], [443]), "bad flow destination"),
+    (subject("local", ["web1=127.0.0.1"], [70000]), "bad candidate port"),
+    (subject("bastion", ["web1=127.0.0.1"], [443]), "vantage bastion has no SSH settings"),
+    (subject("local", [], [443], ("web2:443/tcp",)), "no address for web2"),
+])
+def test_bad_subjects_are_errors(target: ProbeTarget, error: str) -> None:
+    (fact,) = FlowsProbe().run(target, WANTED, ctx(), {})
+    assert fact.status is ProbeStatus.ERROR and error in (fact.reason or "")
+
+
+def test_exhausted_budget_is_an_error() -> None:
+    (fact,) = FlowsProbe().run(subject("local", ["lo=127.0.0.1"], [1]), WANTED,
+                               ctx(budget=-1), {})
+    assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
+    assert FlowsProbe().run(subject("local", [], []), frozenset(), ctx(), {}) == []
+
+
+# ---------------------------------------------------------------- the namespace lab
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    why = missing_requirements()
+    if why:
+        if os.environ.get("REMPART_NETLAB_REQUIRED"):
+            pytest.fail(why)
+        pytest.skip(why)
+    built = Lab(ZONES, ALLOW, ["edition"], tmp_path_factory.mktemp("netlab"))
+    try:
+        built.start()
+        yield built
+    finally:
+        built.close()
+
+
+def inventory(lab: Lab, known_hosts: Path | None = None) -> Path:
+    """The lab as an inventory (JSON, which is YAML too)."""
+    known = known_hosts or lab.known_hosts
+    data = {
+        "rempart": 1, "contract": {"customer": "Network lab"}, "scope": [str(lab.block)],
+        "roles": {"web": {"allowed_ports": ["443/tcp"]}},
+        "hosts": [{"name": h, "address": lab.host(h), "role": "web",
+                   "services": [{"port": 443, "protocol": "https"}]} for h in ("web1", "edit1")],
+        "zones": {"users": {"vantage": "local"}, "admins": {"vantage": "bastion"},
+                  "presentation": {"hosts": ["web1"], "vantage": "pres-jump"},
+                  "edition": {"hosts": ["edit1"], "vantage": "edit-jump"}},
+        "flows": [{"from": a, "to": b, "port": "443/tcp"} for a, b in FLOWS],
+        "vantages": {VANTAGES[z]: {"address": lab.zones[z].mgmt, "user": lab.user,
+                                   "key_file": str(lab.key), "known_hosts": str(known)}
+                     for z in VANTAGES},
+    }
+    path = lab.dir / f"inventory-{known.name}.yaml"
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def scan(path: Path) -> ScanResult:
+    inv = load_inventory(path)
+    options = ScanOptions(timeout=1.0, service_budget=30.0,
+                          probe=probe_options(inv, "1-65535", False, None))
+    return run_scan(inv, build_ruleset([load_pack("network-baseline")]), options,
+                    probes={"flows": FlowsProbe()})
+
+
+def verdicts(result: ScanResult, rule: str) -> dict[str, Status]:
+    return {r.service.removesuffix("/flow"): r.status for r in result.results
+            if r.rule_id == rule}
+
+
+def test_flow_matrix_end_to_end(lab: Lab) -> None:
+    start = time.monotonic()
+    result = scan(inventory(lab))
+    assert time.monotonic() - start < 20
+    pairs = set(OPEN)
+    for pair in pairs:
+        fact = result.service(f"{pair}/flow").fact("flows.open")
+        assert fact is not None and fact.status is ProbeStatus.COMPLETED, fact
+        assert {o.value for o in fact.value} == OPEN[pair], pair  # type: ignore[union-attr]
+    assert verdicts(result, "NET-FLOW-001") == {
+        p: Status.FAIL if p == "edition->presentation" else Status.PASS for p in pairs}
+    assert verdicts(result, "NET-FLOW-002") == {
+        p: Status.FAIL if p == "admins->presentation" else Status.PASS for p in pairs}
+    by_key = {(r.rule_id, r.service): r for r in result.results}
+    extra = by_key[("NET-FLOW-002", "admins->presentation/flow")].evidence[0]
+    assert "web1:22/tcp" in extra.actual
+    assert "web1:22/tcp: connect from bastion (ssh root@" in extra.detail
+    assert "bash /dev/tcp" in extra.detail
+    missing = by_key[("NET-FLOW-001", "edition->presentation/flow")].evidence[0]
+    assert "missing: web1:443/tcp" in missing.detail and "edit-jump" in missing.detail
+    ports = len(result.service("users->presentation/flow").service.context["flow.ports"])
+    summaries = {p: result.service(f"{p}/flow").fact("flows.open").summary  # type: ignore[union-attr]
+                 for p in pairs}
+    assert summaries["users->presentation"].startswith("from vantage local (the scanner)")
+    assert f"1 open, 1 refused, {ports - 2} timed out" in summaries["users->presentation"]
+    assert f"1 open, 1 refused, {ports - 2} timed out" in summaries["admins->edition"]
+    assert f"0 open, {ports} refused, 0 timed out" in summaries["edition->presentation"]
+
+
+def test_wrong_known_hosts_gives_errors_not_passes(lab: Lab) -> None:
+    other = lab.dir / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
+                   check=True)
+    wrong = lab.dir / "wrong_known_hosts"
+    blob = " ".join(Path(f"{other}.pub").read_text().split()[:2])
+    wrong.write_text("".join(f"{z.mgmt} {blob}\n" for z in lab.zones.values() if z.mgmt))
+    result = scan(inventory(lab, wrong))
+    for rule in ("NET-FLOW-001", "NET-FLOW-002"):
+        got = verdicts(result, rule)
+        assert {p for p, s in got.items() if s is Status.ERROR} == \
+            {p for p in OPEN if not p.startswith("users->")}
+        assert got["users->presentation"] is Status.PASS
+    fact = result.service("admins->edition/flow").fact("flows.open")
+    assert fact is not None and fact.reason == (
+        f"host key of bastion ({lab.zones['admins'].mgmt}) does not match {wrong} "
+        "(changed key or man in the middle)")
+
+
+def settings(lab: Lab, **change: str) -> dict[str, str]:
+    base = {"address": lab.zones["admins"].mgmt or "", "port": "22", "user": lab.user,
+            "key_file": str(lab.key), "known_hosts": str(lab.known_hosts)}
+    return base | change
+
+
+def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
+    empty, address = tmp_path / "empty_known_hosts", lab.zones["admins"].mgmt
+    empty.write_text("")
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)],
+                   check=True)
+    cases = {
+        "unknown": (settings(lab, known_hosts=str(empty)),
+                    f"host key of bastion ({address}) not in {empty}"),
+        "no file": (settings(lab, known_hosts=str(tmp_path / "nope")), "cannot read known_hosts"),
+        "key": (settings(lab, key_file=str(stranger)), "SSH authentication to bastion"),
+        "no key": (settings(lab, key_file=str(tmp_path / "nope")), "key file"),
+        "port": (settings(lab, port="2222"), f"SSH connection to bastion ({address}) port 2222"),
+    }
+    target = subject("bastion", [f"web1={lab.host('web1')}"], [443])
+    for name, (values, reason) in cases.items():
+        (fact,) = FlowsProbe().run(target, WANTED, ctx(vantages={"bastion": values}), {})
+        assert fact.status is ProbeStatus.ERROR, name
+        assert (fact.reason or "").startswith(reason), (name, fact.reason)
+
+
+def test_ssh_vantage_with_nc(lab: Lab) -> None:
+    web1, edit1 = lab.host("web1"), lab.host("edit1")
+    asked = [(web1, 22), (web1, 443), (web1, 80), (edit1, 8443)]
+    got = ssh_attempts("bastion", settings(lab), asked, 1.0, time.monotonic() + 20,
+                       tools=("nc",))
+    assert got.tool == "nc -z"
+    assert got.states == {(web1, 22): State.OPEN, (web1, 443): State.OPEN,
+                          (web1, 80): State.TIMEOUT, (edit1, 8443): State.REFUSED}
+
+
+def test_ssh_vantage_with_bash_runs_no_rc_files(lab: Lab) -> None:
+    web1, log = lab.host("web1"), lab.dir / "bashrc-admins.log"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    got = ssh_attempts("bastion", settings(lab), [(web1, p) for p in (22, 443, 80)], 1.0,
+                       time.monotonic() + 20)
+    assert got.tool == "bash /dev/tcp" and got.states[(web1, 22)] is State.OPEN
+    assert len(log.read_text().splitlines()) == before + 1  # the login shell's, no more
