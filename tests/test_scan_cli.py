@@ -33,16 +33,17 @@ def inventory(servers: RunningServers, *entries: tuple[str, str]) -> str:
 
 
 def scan(tmp_path: Path, inv: str, *extra: str) -> tuple[Result, ScanResult, dict[str, Any]]:
-    (tmp_path / "inventory.yaml").write_text(inv)
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
-        Path(cwd, "inventory.yaml").write_text(inv)
-        out = runner.invoke(main, ["scan", "inventory.yaml", "--json", "r.json", "--sarif",
-                                   "r.sarif", "--timeout", "1", "-q", *extra])
-        assert out.exception is None or isinstance(out.exception, SystemExit), out.output
-        text = Path(cwd, "r.json").read_text()
-        jsonschema.validate(json.loads(text), RESULT_SCHEMA)
-        sarif = json.loads(Path(cwd, "r.sarif").read_text())
+    cwd = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    cwd.mkdir()
+    (cwd / "inventory.yaml").write_text(inv)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
+        out = CliRunner().invoke(main, ["scan", "inventory.yaml", "--json", "r.json", "--sarif",
+                                        "r.sarif", "--timeout", "1", "-q", *extra])
+    assert out.exception is None or isinstance(out.exception, SystemExit), out.output
+    text = (cwd / "r.json").read_text()
+    jsonschema.validate(json.loads(text), RESULT_SCHEMA)
+    sarif = json.loads((cwd / "r.sarif").read_text())
     jsonschema.Draft7Validator(SARIF_SCHEMA).validate(sarif)
     return out, load_json(text), sarif
 
@@ -151,16 +152,16 @@ def test_ip_target_sends_no_sni_and_resolves_nothing(
 
 
 def test_report_command_rerenders_without_network(tmp_path: Path, tls_servers: RunningServers,
-                                                  tls_pki: TlsPki) -> None:
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     inv = inventory(tls_servers, ("tls10", "https"))
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as cwd:
-        Path(cwd, "inventory.yaml").write_text(inv)
-        runner.invoke(main, ["scan", "inventory.yaml", *TLS_ONLY, "--json", "r.json", "-q"])
-        out = runner.invoke(main, ["report", "r.json", "--html", "r.html", "--sarif", "r.sarif",
-                                   "--lang", "fr"])
-        assert out.exit_code == 1  # the result holds failures
-        html = Path(cwd, "r.html").read_text()
-        assert '<html lang="fr"' in html and "TLS-PROTO-002" in html
-        bad = runner.invoke(main, ["report", "inventory.yaml", "--html", "x.html"])
-        assert bad.exit_code == 2 and "not a Rempart JSON result" in bad.output
+    monkeypatch.chdir(tmp_path)
+    Path("inventory.yaml").write_text(inv)
+    runner.invoke(main, ["scan", "inventory.yaml", *TLS_ONLY, "--json", "r.json", "-q"])
+    out = runner.invoke(main, ["report", "r.json", "--html", "r.html", "--sarif", "r.sarif",
+                               "--lang", "fr"])
+    assert out.exit_code == 1  # the result holds failures
+    html = Path("r.html").read_text()
+    assert '<html lang="fr"' in html and "TLS-PROTO-002" in html
+    bad = runner.invoke(main, ["report", "inventory.yaml", "--html", "x.html"])
+    assert bad.exit_code == 2 and "not a Rempart JSON result" in bad.output

@@ -1,0 +1,77 @@
+"""`rempart demo` end to end: the estate starts, is scanned, reports are written, all stops."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from reports.json_report import load_json
+from scanner.cli import main
+from scanner.models import ScanResult, Status
+from scanner.probes.nmap_runner import find_nmap
+from tests.html import tools
+from tests.html.png import decode, luminance_variance
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ScanResult, str]:
+    out = tmp_path_factory.mktemp("demo")
+    run = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    return out, load_json((out / "result.json").read_text()), run.output
+
+
+def status(result: ScanResult, service: str, rule: str) -> Status:
+    return next(r.status for r in result.results
+                if r.rule_id == rule and r.service.split(":")[0].split("/")[0] == service)
+
+
+def test_demo_writes_valid_reports(demo: tuple[Path, ScanResult, str]) -> None:
+    out, _, output = demo
+    sarif = json.loads((out / "rempart.sarif").read_text())
+    schema = json.loads((ROOT / "reports/schema/sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(sarif)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]}
+    assert uris == {"inventory.yaml"}  # relative to the demo folder
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "Verdict" in output and "exits with status 1" in output
+
+
+def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> None:
+    _, result, _ = demo
+    presentation = {r.status for r in result.results
+                    if r.service.startswith("presentation:")}
+    assert presentation <= {Status.PASS, Status.NOT_APPLICABLE} and Status.PASS in presentation
+    assert status(result, "edition", "TLS-PROTO-002") is Status.FAIL
+    assert status(result, "edition", "NET-HSTS-001") is Status.FAIL
+    assert status(result, "edition", "NET-PROT-001") is Status.FAIL
+    assert status(result, "presentation", "NET-PROT-001") is Status.PASS
+    assert status(result, "mail-relay", "TLS-CIPH-002") is Status.FAIL
+    assert status(result, "customer-domain", "CERT-TRUST-001") is Status.FAIL
+    assert status(result, "api-lps", "CERT-EXPIRY-001") is Status.FAIL
+    assert status(result, "api-lps", "TLS-GROUP-002") is Status.FAIL
+    flows = {r.service: r.status for r in result.results if r.rule_id == "NET-FLOW-002"}
+    assert flows["users->edition/flow"] is Status.FAIL  # the matrix violation
+    assert flows["admins->edition/flow"] is Status.PASS
+    if find_nmap() is not None:
+        assert status(result, "edition", "NET-PORT-002") is Status.FAIL  # redis on 6379
+        assert status(result, "presentation", "NET-PORT-001") is Status.PASS
+    else:
+        assert status(result, "edition", "NET-PORT-002") is Status.ERROR
+
+
+def test_demo_report_renders_in_a_browser(demo: tuple[Path, ScanResult, str],
+                                          tmp_path: Path) -> None:
+    tools.require_browser()
+    out, _, _ = demo
+    run = tools.browser_check(tmp_path, out / "report.html")[0]
+    assert run["summaryVisible"] and run["axe"] == [] and run["requests"] == []
+    shot = decode(Path(run["screenshot"]).read_bytes())
+    assert luminance_variance(shot) > 500
