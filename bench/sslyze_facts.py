@@ -31,6 +31,7 @@ from service_identity.cryptography import verify_certificate_hostname
 
 from scanner.facts import FACTS, GROUPS, TLS_PROTOCOLS, WEAK_CATEGORIES
 from scanner.models import Fact, FactValue, Observation, ProbeStatus
+from scanner.probes.certificate import own_name
 from scanner.probes.tls.sslv2 import spec_categories
 from scanner.probes.tls.suites import categories
 
@@ -252,20 +253,6 @@ def _hostname_match(leaf: x509.Certificate, hostname: str) -> tuple[bool, str]:
     return True, f"leaf valid for {hostname}"
 
 
-def _own_name(leaf: x509.Certificate) -> x509.DNSName | x509.IPAddress | None:
-    try:
-        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    for name in san.get_values_for_type(x509.DNSName):
-        try:
-            return x509.DNSName(re.sub(r"^\*\.", "wildcard.", name))
-        except ValueError:
-            continue
-    ips = san.get_values_for_type(x509.IPAddress)
-    return x509.IPAddress(ips[0]) if ips else None
-
-
 def _trusted(deployment: Mapping[str, Any], leaf: x509.Certificate,
              chain: list[Mapping[str, Any]]) -> tuple[bool, str]:
     """sslyze's path validation with the supplied CA file or its Mozilla store.
@@ -289,7 +276,7 @@ def _trusted(deployment: Mapping[str, Any], leaf: x509.Certificate,
         return False, "no path validation result for the supplied CA file or Mozilla"
     if not any(_NAME_OR_TIME.search(e) for e in errors):
         return False, "; ".join(errors)
-    subject = _own_name(leaf)
+    subject = own_name(leaf)
     if subject is None:
         return False, "; ".join(errors)
     from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore

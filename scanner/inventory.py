@@ -14,6 +14,7 @@ from typing import Any
 
 from scanner.inventory_network import host_subjects, parse_network, parse_roles
 from scanner.models import Contract, Host, InventoryInfo, Service, ServiceProtocol, SourceLocation
+from scanner.netaddr import is_ip
 from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,7 +67,7 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                 raise doc.error((*at, "address"), f"{address} is outside the declared scope "
                                 f"({', '.join(map(str, scope))}); add its network to 'scope' "
                                 "to authorise scanning it")
-        if dns_name is not None and (not _DNS.match(dns_name) or _is_ip(dns_name)):
+        if dns_name is not None and (not _DNS.match(dns_name) or is_ip(dns_name)):
             raise doc.error((*at, "dns_name"), f"expected a DNS name like app.example.com; "
                             f"got {dns_name!r}")
         services = []
@@ -119,14 +120,6 @@ def _date(doc: Document, text: str) -> dt.date:
                         f"expected a date like 2027-06-30; got {text!r}") from None
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def in_scope(address: str, scope: Sequence[Network | str]) -> bool:
     ip = ipaddress.ip_address(address)
     nets = [ipaddress.ip_network(n) if isinstance(n, str) else n for n in scope]
@@ -146,7 +139,7 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
     hosts = []
     for i, text in enumerate(targets, start=1):
         host, port, protocol = parse_target(text)
-        address = host if _is_ip(host) else None
+        address = host if is_ip(host) else None
         dns_name = None if address else host
         if address and not in_scope(address, nets):
             raise SourceError("--target", i, 1, "target", f"{address} is outside the scope "
@@ -172,7 +165,7 @@ def parse_target(text: str) -> tuple[str, int, ServiceProtocol]:
     host, port = m.group(1), int(m.group(2))
     if not 0 < port < 65536:
         raise SourceError("--target", 1, 1, "target", f"port {port} is out of range; {usage}")
-    if not _is_ip(host) and not _DNS.match(host):
+    if not is_ip(host) and not _DNS.match(host):
         raise SourceError("--target", 1, 1, "target", f"{host!r} is not a valid host; {usage}")
     name = proto or DEFAULT_PROTOCOL.get(port, "tls")
     try:
@@ -180,4 +173,4 @@ def parse_target(text: str) -> tuple[str, int, ServiceProtocol]:
     except ValueError:
         raise SourceError("--target", 1, 1, "target", f"unknown protocol {name!r}; expected "
                           f"one of: {', '.join(p.value for p in ServiceProtocol)}") from None
-    return (str(ipaddress.ip_address(host)) if _is_ip(host) else host), port, protocol
+    return (str(ipaddress.ip_address(host)) if is_ip(host) else host), port, protocol

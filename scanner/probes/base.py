@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scanner.models import Fact, ServiceProtocol
+from scanner.netaddr import is_ip
 
 
 class ProbeFailure(Exception):
@@ -37,16 +38,8 @@ class ProbeTarget:
     def __post_init__(self) -> None:
         if self.address is not None:
             ipaddress.ip_address(self.address)  # refuse names: probes never resolve
-        if self.sni is not None and _is_ip(self.sni):
+        if self.sni is not None and is_ip(self.sni):
             raise ValueError(f"SNI must be a DNS name, not {self.sni!r}")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

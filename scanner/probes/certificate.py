@@ -123,7 +123,7 @@ def self_signed(leaf: x509.Certificate) -> tuple[bool, str]:
     return True, "issuer equals subject and its own key verifies the signature"
 
 
-def _subject(leaf: x509.Certificate) -> Subject | None:
+def own_name(leaf: x509.Certificate) -> Subject | None:
     """A name the leaf claims itself (trust is judged apart from the service's name)."""
     san = _san(leaf)
     if san is None:
@@ -152,7 +152,7 @@ def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
     now = dt.datetime.now(dt.UTC)
     when = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
     builder = PolicyBuilder().store(Store(roots)).time(when)
-    subject = _subject(leaf)
+    subject = own_name(leaf)
     try:
         if subject is not None:
             builder.build_server_verifier(subject).verify(leaf, rest)
