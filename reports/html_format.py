@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 CLIP_CHARS = 1200
@@ -72,6 +72,10 @@ class Formats:
 
     def seconds(self, value: float) -> str:
         return str(format_decimal(value, "#,##0.0", locale=self.lang)) + "\u00a0s"
+
+    def span(self, seconds: int) -> str:
+        """A rough length of time, e.g. `1 year` for an HSTS max-age."""
+        return str(format_timedelta(timedelta(seconds=seconds), locale=self.lang))
 
     def duration(self, value: timedelta) -> str:
         total = max(0, round(value.total_seconds()))

@@ -15,6 +15,7 @@ from reports.html_matrix import (
     rule_statuses,
     traceability,
 )
+from reports.html_network import NetworkView, network_view
 from reports.html_tally import SEVERITY_ORDER, STATUS_ORDER, Tally, tally
 from reports.svg import BarChart, bar_chart
 from scanner.models import (
@@ -97,6 +98,7 @@ class ReportView:
     frameworks: tuple[FrameworkView, ...]
     requirements: tuple[RequirementRow, ...]
     req_anchors: dict[str, str]  # requirement ID -> HTML id of its traceability row
+    network: NetworkView | None  # None: the inventory declares no zone
     findings: tuple[ServiceFindings, ...]
     unchecked: tuple[ServiceFindings, ...]
     probe_problems: tuple[ProbeProblem, ...]
@@ -165,6 +167,7 @@ def build_view(result: ScanResult, lang: str) -> ReportView:
         frameworks=compliance_matrix(statuses),
         requirements=requirements,
         req_anchors={q.id: f"req-{i}" for i, q in enumerate(requirements, 1)},
+        network=network_view(result),
         findings=_grouped(result, Status.FAIL, lang),
         unchecked=_grouped(result, Status.ERROR, lang),
         probe_problems=tuple(

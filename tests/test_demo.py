@@ -57,9 +57,14 @@ def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> No
     assert status(result, "customer-domain", "CERT-TRUST-001") is Status.FAIL
     assert status(result, "api-lps", "CERT-EXPIRY-001") is Status.FAIL
     assert status(result, "api-lps", "TLS-GROUP-002") is Status.FAIL
-    flows = {r.service: r.status for r in result.results if r.rule_id == "NET-FLOW-002"}
-    assert flows["users->edition/flow"] is Status.FAIL  # the matrix violation
-    assert flows["admins->edition/flow"] is Status.PASS
+    flows = {r.service: r for r in result.results if r.rule_id == "NET-FLOW-002"}
+    violation = flows["users->edition/flow"]  # users reach the editing server directly
+    assert violation.status is Status.FAIL
+    edition_https = next(s.service for s in result.services
+                         if s.service.host == "edition" and s.service.protocol.value == "https")
+    assert f"edition:{edition_https.port}/tcp" in violation.evidence[0].detail
+    assert flows["users->presentation/flow"].status is Status.PASS
+    assert flows["admins->presentation/flow"].status is Status.PASS
     if find_nmap() is not None:
         assert status(result, "edition", "NET-PORT-002") is Status.FAIL  # redis on 6379
         assert status(result, "presentation", "NET-PORT-001") is Status.PASS

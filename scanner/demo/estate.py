@@ -139,10 +139,10 @@ def inventory_yaml(estate: Estate, ports: dict[str, int]) -> str:
         lines.append(f"  {h.name}: {{hosts: [{h.name}]}}")
     lines.append("flows:  # users -> presentation and mail, functional admins -> editing too")
     for h in estate.hosts:
-        main = h.services[0]
         sources = ("admins",) if h.zone == "edition" else ("users", "admins")
         for src in sources:
-            lines.append(f"  - {{from: {src}, to: {h.name}, port: {ports[main.spec.name]}/tcp}}")
+            for s in h.services:  # HTTPS, and the port-80 redirect where there is one
+                lines.append(f"  - {{from: {src}, to: {h.name}, port: {ports[s.spec.name]}/tcp}}")
     lines.append("hosts:")
     for h in estate.hosts:
         lines += [
