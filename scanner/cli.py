@@ -130,7 +130,8 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, metavar="HOST:PORT[/PROTOCOL]",
               help="Scan this service without an inventory (repeatable). PROTOCOL is one of "
-                   "https, tls, smtp, smtps, imap, imaps, pop3, pop3s (default from the port).")
+                   "https, http, tls, smtp, smtps, imap, imaps, pop3, pop3s (default from the "
+                   "port).")
 @click.option("--scope", "scopes", multiple=True, metavar="CIDR",
               help="With --target: networks you are authorised to scan (default: loopback).")
 @click.option("--contract-end", callback=_date, metavar="YYYY-MM-DD",
@@ -343,7 +344,10 @@ def inventory_validate(file: Path) -> None:
               help="Folder for the demo inventory, certificates and reports.")
 @click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True)
 def demo(out: Path, lang: str) -> None:
-    """Start a local demo estate on 127.0.0.1, scan it, write the reports, stop it.
+    """Start a local demo estate on loopback, scan it, write the reports, stop it.
+
+    Each demo host gets its own address (127.0.0.11 to .15); the inventory, SARIF, JSON and
+    HTML reports go to --out. The exposure scan needs nmap.
 
     \b
     Example:

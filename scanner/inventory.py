@@ -22,7 +22,7 @@ LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
 TARGETS_FILE = "rempart-targets.txt"  # the virtual file --target services point at
 _DNS = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                   r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
-DEFAULT_PROTOCOL = {443: "https", 8443: "https", 25: "smtp", 587: "smtp", 465: "smtps",
+DEFAULT_PROTOCOL = {80: "http", 443: "https", 8443: "https", 25: "smtp", 587: "smtp", 465: "smtps",
                     143: "imap", 993: "imaps", 110: "pop3", 995: "pop3s"}
 
 
