@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import socket
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,6 +16,7 @@ from scanner.demo.pki import CertAuthority, LeafFiles, issue_leaf, make_ca
 from scanner.demo.servers import RunningServers, ServerSpec, start_servers
 from scanner.models import ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
+from tests.listener import Handler, Listener
 
 with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated)
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -125,41 +124,14 @@ def context(timeout: float = 3.0, ca_file: Any = None) -> ProbeContext:
 
 # ---------------------------------------------------------------- scripted fake servers
 
-Handler = Callable[[socket.socket], None]
-
-
-class FakeServer:
+class FakeServer(Listener):
     """A loopback listener running `handler` on each connection in a thread (hostile peers)."""
 
     def __init__(self, handler: Handler) -> None:
-        self.listener = socket.socket()
-        self.listener.bind((HOST, 0))
-        self.listener.listen(32)
-        self.port = int(self.listener.getsockname()[1])
-        self.connections = 0
-        self.handler = handler
-        threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            self.connections += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(5.0)
-            self.handler(conn)
+        super().__init__(HOST, 0, handler)
 
     def target(self, protocol: ServiceProtocol = ServiceProtocol.TLS) -> ProbeTarget:
         return ProbeTarget(HOST, self.port, protocol, None, HOST)
-
-    def close(self) -> None:
-        self.listener.close()
-
 
 @pytest.fixture
 def fake_server() -> Iterator[Callable[[Handler], FakeServer]]:

@@ -6,7 +6,6 @@ every request (path, headers, SNI) so tests can check what the probe sent.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
 import threading
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from scanner.demo.pki import LeafFiles
+from tests.listener import Listener
 
 HOST = "127.0.0.1"
 
@@ -127,40 +127,23 @@ class WebServer:
         self.httpd.server_close()
 
 
-class RawServer:
+class RawServer(Listener):
     """Reads what the client sends first, answers `payload` verbatim (`drip`: one byte at a
     time, that many seconds apart), then hangs up, or with `keep_open` waits for the client."""
 
     def __init__(self, payload: bytes, drip: float = 0.0, keep_open: bool = False) -> None:
         self.payload, self.drip, self.keep_open = payload, drip, keep_open
-        self.listener = socket.create_server((HOST, 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.connections = 0
-        threading.Thread(target=self._loop, daemon=True).start()
+        super().__init__(HOST, 0, self._answer, timeout=3.0)
 
-    def _loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            self.connections += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(3.0)
-            conn.recv(65536)
-            for i in range(0, len(self.payload), 1 if self.drip else len(self.payload)):
-                conn.sendall(self.payload[i : i + 1] if self.drip else self.payload)
-                time.sleep(self.drip)
-            if not self.keep_open:
-                conn.shutdown(socket.SHUT_WR)
-            while conn.recv(65536):  # until the client hangs up (no RST over our data)
-                pass
-
-    def close(self) -> None:
-        self.listener.close()
+    def _answer(self, conn: socket.socket) -> None:
+        conn.recv(65536)
+        for i in range(0, len(self.payload), 1 if self.drip else len(self.payload)):
+            conn.sendall(self.payload[i : i + 1] if self.drip else self.payload)
+            time.sleep(self.drip)
+        if not self.keep_open:
+            conn.shutdown(socket.SHUT_WR)
+        while conn.recv(65536):  # until the client hangs up (no RST over our data)
+            pass
 
 
 def closed_port() -> int:

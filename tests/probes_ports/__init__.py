@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.listener import Listener
+
+__all__ = ["Listener"]
 
 Handler = Callable[[socket.socket], None]
 SSH_BANNER = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"
@@ -61,31 +63,6 @@ def ssh_like(conn: socket.socket) -> None:
 
 def silent(conn: socket.socket) -> None:
     time.sleep(20)
-
-
-class Listener:
-    def __init__(self, address: str, port: int, handler: Handler) -> None:
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((address, port))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
-        self.handler = handler
-        threading.Thread(target=self._loop, daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(10)
-            self.handler(conn)
 
 
 class NginxLike(BaseHTTPRequestHandler):

@@ -82,7 +82,7 @@ def estate() -> Iterator[Estate]:
     yield Estate(address, http, closed, fact, ctx.connections, time.monotonic() - start)
     web.shutdown()
     for listener in listeners:
-        listener.sock.close()
+        listener.close()
 
 
 def test_service_detection_names_each_service(estate: Estate) -> None:
@@ -159,7 +159,7 @@ def test_default_scan_covers_every_tcp_port() -> None:
     start = time.monotonic()
     fact, _ = scan(address)  # ProbeOptions() default: 1-65535
     took = time.monotonic() - start
-    ssh.sock.close()
+    ssh.close()
     assert seen(fact)[f"{ssh.port}/tcp"] == SSH
     assert "of ports 1-65535" in fact.summary and "65535 scanned" in fact.summary
     assert took < 30, f"full-range scan took {took:.1f} s"
@@ -173,7 +173,7 @@ def test_connect_scan_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen(fact) == {f"{ssh.port}/tcp": SSH}
     assert "TCP connect scan (-sT)" in fact.summary
     fact, ctx = scan("127.0.0.1", str(ssh.port), udp=True)
-    ssh.sock.close()
+    ssh.close()
     assert fact.status is ProbeStatus.ERROR and "UDP scan needs root" in (fact.reason or "")
     assert ctx.connections == 0
 
@@ -185,7 +185,7 @@ def test_ipv6_loopback() -> None:
     except OSError:
         pytest.skip("no IPv6 loopback")
     fact, _ = scan("::1", str(ssh.port))
-    ssh.sock.close()
+    ssh.close()
     assert seen(fact) == {f"{ssh.port}/tcp": SSH}
 
 
@@ -244,7 +244,7 @@ def test_deadline_overrun_is_an_error() -> None:
     mute = Listener("127.0.0.1", 0, silent)
     start = time.monotonic()
     fact, _ = scan("127.0.0.1", str(mute.port), budget=2.0)
-    mute.sock.close()
+    mute.close()
     assert fact.status is ProbeStatus.ERROR
     assert "gave up on 127.0.0.1 at the host timeout" in (fact.reason or "")
     assert time.monotonic() - start < 15

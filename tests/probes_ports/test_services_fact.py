@@ -30,7 +30,7 @@ def test_ssh_on_an_unusual_port_is_named_and_judged() -> None:
         facts = {f.name: f for f in PortsProbe().run(
             target, frozenset({"ports.open", "ports.services"}), ctx, {})}
     finally:
-        ssh.sock.close()
+        ssh.close()
     assert ctx.connections == 1  # one nmap run serves both facts
     services = facts["ports.services"]
     assert services.status is ProbeStatus.COMPLETED
