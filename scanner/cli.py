@@ -19,7 +19,7 @@ from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
 from scanner.models import InventoryInfo, ScanResult, Severity
 from scanner.probes.base import ProbeOptions
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
-from scanner.rulepack.model import RuleSet
+from scanner.rulepack.model import Check, Condition, RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.verdict import ExitCode, exit_code
 from scanner.yamlsrc import SourceError
@@ -286,10 +286,23 @@ def rules_show(rule_id: str, rule_refs: tuple[str, ...], no_default_rules: bool)
         "  controls:     " + "; ".join(f"{k} {', '.join(v)}" for k, v in i.controls.items()),
         f"  applies to:   {', '.join(p.value for p in i.applies_to)}",
         f"  facts:        {', '.join(i.facts)}",
-        "  params:       " + (", ".join(f"{k}={v}" for k, v in rule.params.items()) or "-"),
+        "  params:       " + ("; ".join(f"{k} = {_shown(v)}" for k, v in rule.params.items())
+                              or "-"),
+        f"  check:        {describe_check(rule.check)}",
         f"  rationale:    {i.rationale['en']}", f"  remediation:  {i.remediation['en']}",
     ]
     click.echo("\n".join(lines))
+
+
+def _shown(value: object) -> str:
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple) else str(value)
+
+
+def describe_check(check: Check) -> str:
+    if isinstance(check, Condition):
+        extra = f" except {_shown(check.exclude)}" if check.exclude is not None else ""
+        return f"{check.fact} {check.op} {_shown(check.operand)}{extra}"
+    return f"{check.mode}(" + "; ".join(describe_check(c) for c in check.items) + ")"
 
 
 @rules.command("validate")
