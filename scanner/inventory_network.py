@@ -55,12 +55,11 @@ def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
         if role not in roles:
             raise doc.error((*at, "role"), f"unknown role '{role}'; expected one of: "
                             f"{', '.join(roles)}")
-        if address is not None:
-            extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
-                                 protocol=ServiceProtocol.HOST, role=role,
-                                 location=doc.where(at),
-                                 context={"role.allowed_ports": roles[role],
-                                          "role.allowed_services": role_services(doc, role)}))
+        # a host known by name only is resolved (and scope-checked) at scan time
+        extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
+                             protocol=ServiceProtocol.HOST, role=role, location=doc.where(at),
+                             context={"role.allowed_ports": roles[role],
+                                      "role.allowed_services": role_services(doc, role)}))
     has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
     if any(s.protocol is ServiceProtocol.HTTPS for s in services) and not has_http:
         extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=80,
