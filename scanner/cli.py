@@ -152,6 +152,9 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.option("--ports", default="1-65535", show_default=True, metavar="SPEC",
               help="TCP ports of the exposure scan (nmap syntax, e.g. 1-1024,8443).")
 @click.option("--udp", is_flag=True, help="Also scan the top 100 UDP ports (slow).")
+@click.option("--flow-sweep", is_flag=True,
+              help="Flows from the local vantage: sweep every port of --ports with nmap "
+                   "instead of the candidate ports (slow behind firewalls that drop).")
 @click.option("--dns-server", metavar="ADDRESS[:PORT]",
               help="Resolver for SPF look-ups (default: the inventory's mail.dns_server, "
                    "else the system resolver).")
@@ -162,7 +165,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
          sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
          concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
-         ports: str, udp: bool, dns_server: str | None, verbose: bool, quiet: bool) -> None:
+         ports: str, udp: bool, flow_sweep: bool, dns_server: str | None, verbose: bool,
+         quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
     \b
@@ -180,7 +184,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     rules = load_rules(rule_refs, no_default_rules)
     options = ScanOptions(concurrency=concurrency, timeout=timeout,
                           service_budget=service_budget, ca_file=ca_file,
-                          probe=probe_options(inv, ports, udp, dns_server))
+                          probe=probe_options(inv, ports, udp, dns_server, flow_sweep))
     from scanner.progress import scan_with_progress
 
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
@@ -191,8 +195,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     sys.exit(exit_code(result, Severity(fail_on)))
 
 
-def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None
-                  ) -> ProbeOptions:
+def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None,
+                  flow_sweep: bool = False) -> ProbeOptions:
     if not re.fullmatch(r"[0-9,\-]+", ports):
         raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
                                  param_hint="--ports")
@@ -200,7 +204,7 @@ def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | N
                          "key_file": v.key_file, "known_hosts": v.known_hosts}
                 for v in inv.vantages}
     return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
-                        vantages=vantages)
+                        vantages=vantages, flow_sweep=flow_sweep)
 
 
 @main.command()

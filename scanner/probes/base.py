@@ -50,6 +50,7 @@ class ProbeOptions:
     udp: bool = False  # also scan the top UDP ports
     dns_server: str | None = None  # "address[:port]" for SPF look-ups; None: system resolver
     http_samples: int = 10  # requests for the response-time percentile
+    flow_sweep: bool = False  # local vantage: nmap over `ports` instead of the candidate ports
     vantages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> SSH settings
 
 

@@ -1,8 +1,10 @@
 """The flows probe: which TCP connections succeed from a zone's vantage point to another zone.
 
-Every destination host of the zone pair is tried on every candidate port (`flow.ports`), from
-the scanner itself (`local`) or from an SSH vantage point. Refused and timed out (filtered)
-connections are both "not open"; the summary counts them.
+Every destination host of the zone pair is tried on every candidate port (`flow.ports`: the
+declared flows, the destination roles' ports and common ports), from the scanner itself
+(`local`) or from an SSH vantage point. With `--flow-sweep`, the local vantage sweeps every port
+of `--ports` with nmap instead (slow where a firewall drops: nmap must wait out each port).
+Refused and timed out (filtered) connections are both "not open"; the summary counts them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
+from scanner.probes.ports import nmap_scan
 from scanner.probes.vantage import Attempt, State, ssh_attempts
 
 FACT = "flows.open"
@@ -56,9 +60,16 @@ class FlowsProbe:
         if not attempts:
             return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
                         summary=f"from vantage {vantage}: no destination host with an address")
-        if vantage == LOCAL:
-            states, times = local_attempts(attempts, ctx)
+        sweep = ""
+        if vantage == LOCAL and ctx.options.flow_sweep:
+            if find_nmap() is None:
+                raise ProbeFailure(f"--flow-sweep needs nmap: {INSTALL_HINT}")
+            states, sweep = local_sweep(list(names), ports, ctx)
+            times: dict[Attempt, int] = {}
             how, label = "local (the scanner)", "local"
+        elif vantage == LOCAL:
+            states, times = local_attempts(attempts, ctx)
+            how, label = "local (the scanner), candidate ports", "local"
         else:
             settings = ctx.options.vantages.get(vantage)
             if settings is None:
@@ -69,14 +80,17 @@ class FlowsProbe:
             label = f"{vantage} (ssh {settings.get('user')}@{settings.get('address')})"
             how = f"{label}, {remote.tool}"
         opened = []
-        for address, port in attempts:
+        for address, port in sorted(states):
             if states[(address, port)] is State.OPEN:
                 took = f" in {times[(address, port)]} ms" if (address, port) in times else ""
-                opened += [Observation(value=f"{name}:{port}/tcp",
-                                       detail=f"connect from {label} succeeded{took}")
+                seen = (f"found open by nmap from {label}" if sweep
+                        else f"connect from {label} succeeded{took}")
+                opened += [Observation(value=f"{name}:{port}/tcp", detail=seen)
                            for name in names[address]]
+        summary = (f"from vantage {how}: {sweep}" if sweep
+                   else _summary(how, len(names), len(ports), states))
         return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=tuple(opened),
-                    summary=_summary(how, len(names), len(ports), states))
+                    summary=summary)
 
 
 def _vantage(target: ProbeTarget) -> str:
@@ -108,6 +122,28 @@ def _ports(target: ProbeTarget) -> list[int]:
             raise ProbeFailure(f"bad candidate port {text!r} in flow.ports")
         ports.add(int(text))
     return sorted(ports)
+
+
+def local_sweep(addresses: Sequence[str], candidates: Sequence[int], ctx: ProbeContext
+                ) -> tuple[dict[Attempt, State], str]:
+    """Every port of the scan's range, and the candidates, from here with nmap (no -sV):
+    the open ones, and what nmap counted. A connect scan, as a client of that zone would
+    connect (a raw SYN scan may leave by another route than the kernel's sockets)."""
+    spec = ",".join([ctx.options.ports, *map(str, candidates)])
+    states: dict[Attempt, State] = {}
+    counts: Counter[str] = Counter()
+    scanned = 0
+    for address in addresses:
+        run = nmap_scan(address, ctx, ("-sT",), spec)
+        scanned += run.scanned
+        counts.update(run.states)
+        for row in run.ports:
+            if row.protocol == "tcp" and row.state == "open":
+                states[(address, row.port)] = State.OPEN
+    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    return states, (f"nmap connect scan of ports {ctx.options.ports} "
+                    f"and the {len(candidates)} candidate ports on {len(addresses)} host"
+                    f"{'s' if len(addresses) != 1 else ''}: {scanned} ports, {detail}")
 
 
 def local_attempts(attempts: Sequence[Attempt], ctx: ProbeContext

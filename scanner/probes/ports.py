@@ -99,17 +99,17 @@ class PortsProbe:
                                "scan as root or leave UDP out")
         tcp_type = "-sS" if root else "-sT"  # SYN scan needs raw sockets
         try:
-            tcp = self._nmap(address, ctx, (tcp_type, *VERSION), spec)
+            tcp = nmap_scan(address, ctx, (tcp_type, *VERSION), spec)
         except ProbeFailure as exc:  # root without CAP_NET_RAW (some containers)
             if tcp_type != "-sS" or not _NO_RAW.search(str(exc)):
                 raise
             tcp_type = "-sT"
-            tcp = self._nmap(address, ctx, (tcp_type, *VERSION), spec)
+            tcp = nmap_scan(address, ctx, (tcp_type, *VERSION), spec)
             tcp_type += ", as the SYN scan could not open a raw socket"
         runs = [(tcp, f"TCP {_TYPES.get(tcp.scan_type, tcp.scan_type)} ({tcp_type}) of ports "
                       f"{spec} with service detection ({' '.join(VERSION)}) on open ports")]
         if ctx.options.udp:
-            udp = self._nmap(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None)
+            udp = nmap_scan(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None)
             runs.append((udp, f"UDP scan (-sU) of the top {UDP_TOP} ports, no service "
                               "detection (the name is nmap's guess from the port number)"))
         rows = sorted((r for run, _ in runs for r in run.ports if r.state == "open"),
@@ -121,38 +121,39 @@ class PortsProbe:
                    f"connection{'s' * (n > 1)} (nmap opens its own: one or more per port)")
         return rows, summary
 
-    def _nmap(self, address: str, ctx: ProbeContext, scan: tuple[str, ...],
-              ports: str | None) -> NmapRun:
-        remaining = ctx.deadline - time.monotonic()
-        if remaining < MIN_BUDGET:
-            raise ProbeFailure("service time budget exhausted before the port scan")
-        args = [*COMMON, "--host-timeout", f"{int(remaining * 1000)}ms", *scan]
-        if ":" in address:
-            args.append("-6")
-        if find_nmap() is None:
-            raise ProbeFailure(INSTALL_HINT)
-        ctx.connections += 1  # one nmap run; the engine runs a service's probes in turn
-        try:
-            run = run_nmap(address, args, ports, timeout=remaining + KILL_GRACE)
-        except NmapMissing:
-            raise ProbeFailure(INSTALL_HINT) from None
-        except NmapTimeout as exc:
-            raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s") from None
-        except NmapFailed as exc:
-            raise ProbeFailure(f"nmap failed: {exc}") from None
-        if run.host_state == "":
-            raise ProbeFailure(f"nmap reported no result for {address}")
-        if run.host_state != "up":
-            raise ProbeFailure(f"{address} seems down ({run.host_reason or 'no reply'})")
-        if run.timed_out:
-            raise ProbeFailure(
-                f"nmap gave up on {address} at the host timeout ({remaining:.0f} s, the rest of "
-                "the service time budget): raise the budget or narrow the port range")
-        answered = run.states.get("open", 0) + run.states.get("closed", 0)
-        if run.scanned and not answered and run.reasons and set(run.reasons) <= UNREACHABLE:
-            raise ProbeFailure(f"{address} is unreachable (ICMP "
-                               f"{' / '.join(sorted(run.reasons))} for every port)")
-        return run
+def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str | None
+              ) -> NmapRun:
+    """One nmap run on one address within the service's budget; failures as ProbeFailure."""
+    remaining = ctx.deadline - time.monotonic()
+    if remaining < MIN_BUDGET:
+        raise ProbeFailure("service time budget exhausted before the port scan")
+    args = [*COMMON, "--host-timeout", f"{int(remaining * 1000)}ms", *scan]
+    if ":" in address:
+        args.append("-6")
+    if find_nmap() is None:
+        raise ProbeFailure(INSTALL_HINT)
+    ctx.connections += 1  # one nmap run; the engine runs a service's probes in turn
+    try:
+        run = run_nmap(address, args, ports, timeout=remaining + KILL_GRACE)
+    except NmapMissing:
+        raise ProbeFailure(INSTALL_HINT) from None
+    except NmapTimeout as exc:
+        raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s") from None
+    except NmapFailed as exc:
+        raise ProbeFailure(f"nmap failed: {exc}") from None
+    if run.host_state == "":
+        raise ProbeFailure(f"nmap reported no result for {address}")
+    if run.host_state != "up":
+        raise ProbeFailure(f"{address} seems down ({run.host_reason or 'no reply'})")
+    if run.timed_out:
+        raise ProbeFailure(
+            f"nmap gave up on {address} at the host timeout ({remaining:.0f} s, the rest of "
+            "the service time budget): raise the budget or narrow the port range")
+    answered = run.states.get("open", 0) + run.states.get("closed", 0)
+    if run.scanned and not answered and run.reasons and set(run.reasons) <= UNREACHABLE:
+        raise ProbeFailure(f"{address} is unreachable (ICMP "
+                           f"{' / '.join(sorted(run.reasons))} for every port)")
+    return run
 
 
 _TYPES = {"syn": "SYN scan", "connect": "connect scan"}
