@@ -371,5 +371,11 @@ def demo(out: Path, lang: str) -> None:
       rempart demo --out /tmp/rempart-demo
     """
     from scanner.demo.run import run_demo
+    from scanner.demo.servers import ServerStartError
 
-    sys.exit(run_demo(out, lang))
+    try:
+        status = run_demo(out, lang)
+    except (ServerStartError, OSError) as exc:
+        _fail(f"the demo estate could not start: {exc}")
+        return
+    sys.exit(status)

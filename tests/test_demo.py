@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -20,11 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ScanResult, str]:
-    out = tmp_path_factory.mktemp("demo")
-    run = CliRunner().invoke(main, ["demo", "--out", str(out)])
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ScanResult, str]]:
+    cwd = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as mp:  # a relative --out, as in the README
+        mp.chdir(cwd)
+        run = CliRunner().invoke(main, ["demo", "--out", "rempart-demo"])
     assert run.exit_code == 0, run.output
-    return out, load_json((out / "result.json").read_text()), run.output
+    out = cwd / "rempart-demo"
+    yield out, load_json((out / "result.json").read_text()), run.output
 
 
 def status(result: ScanResult, service: str, rule: str) -> Status:

@@ -21,7 +21,8 @@ from scanner.verdict import exit_code
 
 def run_demo(out: Path, lang: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    click.echo(f"rempart demo: building the demo estate in {out}/", err=True)
+    shown, out = out, out.resolve()  # server children run elsewhere: absolute paths
+    click.echo(f"rempart demo: building the demo estate in {shown}/", err=True)
     estate = build_estate(out / "pki")
     with start_servers(estate.specs(), out / "servers") as servers:
         ports = {s.name: servers.port(s.name) for s in estate.specs()}

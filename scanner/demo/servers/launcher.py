@@ -214,6 +214,7 @@ def start_servers(
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"duplicate server names: {sorted(duplicates)}")
+    workdir = workdir.resolve()  # children run in it: their paths must not be relative
     workdir.mkdir(parents=True, exist_ok=True)
     children: dict[str, _Child] = {}
     running = RunningServers(children)
