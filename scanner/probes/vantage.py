@@ -140,8 +140,9 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
     """Run the attempts from the vantage `name`; every failure is a ProbeFailure."""
     try:
         address, user = settings["address"], settings["user"]
-        port, key_file = int(settings.get("port", "22")), settings["key_file"]
-        known_hosts = settings["known_hosts"]
+        port = int(settings.get("port", "22"))
+        key_file = os.path.expanduser(settings["key_file"])  # inventories write ~/.ssh/...
+        known_hosts = os.path.expanduser(settings["known_hosts"])
     except (KeyError, ValueError) as exc:
         raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})") from None
     where = f"{name} ({address})"
