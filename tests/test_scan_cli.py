@@ -165,3 +165,17 @@ def test_report_command_rerenders_without_network(tmp_path: Path, tls_servers: R
     assert '<html lang="fr"' in html and "TLS-PROTO-002" in html
     bad = runner.invoke(main, ["report", "inventory.yaml", "--html", "x.html"])
     assert bad.exit_code == 2 and "not a Rempart JSON result" in bad.output
+
+
+def test_named_target_is_resolved_then_scope_checked(tls_servers: RunningServers,
+                                                     tmp_path: Path) -> None:
+    port = tls_servers.port("pcurves")
+    outside = CliRunner().invoke(main, ["scan", "--target", f"localhost:{port}/https",
+                                        "--scope", "198.51.100.0/24", *TLS_ONLY, "-q"])
+    assert outside.exit_code == 2
+    assert "localhost resolves to" in outside.output and "outside the declared scope" in \
+        outside.output
+    inside = CliRunner().invoke(main, ["scan", "--target", f"localhost:{port}/https",
+                                       *TLS_ONLY, "-q", "--json", str(tmp_path / "r.json")])
+    result = load_json((tmp_path / "r.json").read_text())
+    assert statuses(result, "target1")["TLS-PROTO-003"] is Status.PASS, inside.output
