@@ -202,9 +202,12 @@ def fingerprint(rule_id: str, service_key: str) -> str:
 
 def _message(rr: RuleResult, endpoint: str) -> str:
     if rr.status is Status.ERROR:
-        return clip(clean(f"{endpoint}: could not be checked: {rr.message}"), MAX_MESSAGE)
+        reason = rr.message.removeprefix("could not be checked: ")
+        return clip(clean(f"{endpoint}: could not be checked: {reason}"), MAX_MESSAGE)
     parts = [f"{endpoint}: {rr.message.rstrip('.')}."]
-    parts += [f"{ev.fact}: expected {ev.expected}; actual {ev.actual}." for ev in rr.evidence]
+    parts += [f"{ev.fact}: expected {ev.expected}; actual {ev.actual}." for ev in rr.evidence
+              if f"expected {ev.expected}" not in rr.message]  # the engine's message says it
+    parts += [f"Evidence: {ev.detail.rstrip('.')}." for ev in rr.evidence if ev.detail]
     return clip(clean(" ".join(parts)), MAX_MESSAGE)
 
 
