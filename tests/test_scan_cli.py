@@ -59,6 +59,8 @@ def test_compliant_service_exits_0(tmp_path: Path, tls_servers: RunningServers,
     got = statuses(result, "pcurves")
     assert set(got.values()) == {Status.PASS}, got
     assert out.exit_code == 0
+    chain = result.services[0].fact("cert.chain")  # no rule needs it: gathered for the report
+    assert chain is not None and isinstance(chain.value, tuple) and len(chain.value) == 2
     assert sarif["runs"][0]["results"] == []
 
 
