@@ -54,8 +54,8 @@ def tls_pki(tmp_path_factory: pytest.TempPathFactory) -> TlsPki:
         ec384=issue_leaf(ca, d, "ec384", dns_names=[NAME], key="ec384"),
         weak=issue_leaf(ca, d, "weak", dns_names=[NAME], key="rsa1024", hash="sha1"),
         self_signed=issue_leaf(ca, d, "self", dns_names=[NAME], self_signed=True),
-        expired=issue_leaf(ca, d, "expired", dns_names=[NAME],
-                           not_before=now - 400 * day, not_after=now - day),
+        expired=issue_leaf(ca, d, "expired", dns_names=[NAME],  # ended inside the CA's life
+                           not_before=now - 400 * day, not_after=now - dt.timedelta(hours=1)),
         future=issue_leaf(ca, d, "future", dns_names=[NAME],
                           not_before=now + 10 * day, not_after=now + 100 * day),
         hostile=issue_leaf(ca, d, "hostile", dns_names=[NAME], common_name=HOSTILE_CN),

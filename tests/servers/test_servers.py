@@ -11,7 +11,6 @@ import subprocess
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from scanner.demo.pki import CertAuthority, LeafFiles, issue_leaf, make_ca
 from scanner.demo.servers import RunningServers, ServerSpec, ServerStartError, start_servers
 from scanner.demo.servers.legacy import SSL2_CIPHERS
+from tests.conftest import HOST, HOSTILE_CN, NAME, TlsPki
 
 with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated)
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -33,48 +32,17 @@ with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated
     from tlslite.tlsconnection import TLSConnection
     from tlslite.utils.codec import Parser
 
-HOST = "127.0.0.1"
-NAME = "good.test"
 V = ssl.TLSVersion
 P_CURVES = "P-256:P-384:P-521"
-HOSTILE_CN = "<script>alert(1)</script>"
-
-
-@dataclass
-class Pki:
-    ca: CertAuthority
-    good: LeafFiles
-    ec: LeafFiles
-    weak: LeafFiles
-    self_signed: LeafFiles
-    expired: LeafFiles
-    hostile: LeafFiles
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    d = tmp_path_factory.mktemp("pki")
-    ca = make_ca(d)
-    now = dt.datetime.now(dt.UTC)
-    return Pki(
-        ca=ca,
-        good=issue_leaf(ca, d, "good", dns_names=[NAME], ip_addresses=[HOST]),
-        ec=issue_leaf(ca, d, "ec", dns_names=[NAME], key="ec384"),
-        weak=issue_leaf(ca, d, "weak", dns_names=[NAME], key="rsa1024", hash="sha1"),
-        self_signed=issue_leaf(ca, d, "self", dns_names=[NAME], self_signed=True),
-        expired=issue_leaf(
-            ca,
-            d,
-            "expired",
-            dns_names=[NAME],
-            not_before=now - dt.timedelta(days=400),
-            not_after=now - dt.timedelta(hours=1),
-        ),
-        hostile=issue_leaf(ca, d, "hostile", dns_names=[NAME], common_name=HOSTILE_CN),
-    )
+def pki(tls_pki: TlsPki) -> TlsPki:
+    """The session's test PKI (tests/conftest.py)."""
+    return tls_pki
 
 
-def _specs(p: Pki) -> list[ServerSpec]:
+def _specs(p: TlsPki) -> list[ServerSpec]:
     good: dict[str, Any] = {"chain_pem": str(p.good.chain_pem), "key_pem": str(p.good.key_pem)}
     return [
         ServerSpec("modern", **good, groups=P_CURVES),
@@ -97,7 +65,7 @@ def _specs(p: Pki) -> list[ServerSpec]:
             key_pem=str(p.weak.key_pem),
             max_version="TLSv1.2",
         ),
-        ServerSpec("ecdsa", chain_pem=str(p.ec.chain_pem), key_pem=str(p.ec.key_pem)),
+        ServerSpec("ecdsa", chain_pem=str(p.ec384.chain_pem), key_pem=str(p.ec384.key_pem)),
         ServerSpec("ssl3", engine="tlslite", **good, min_version="SSLv3", max_version="SSLv3"),
         ServerSpec(
             "rc4", engine="tlslite", **good, tlslite_ciphers=("rc4",), min_version="TLSv1.0"
@@ -119,7 +87,7 @@ def _specs(p: Pki) -> list[ServerSpec]:
 
 
 @pytest.fixture(scope="module")
-def servers(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
+def servers(pki: TlsPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
     with start_servers(_specs(pki), tmp_path_factory.mktemp("servers")) as running:
         yield running
 
@@ -128,7 +96,7 @@ def servers(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runn
 
 
 def _client_ctx(
-    pki: Pki, lo: ssl.TLSVersion, hi: ssl.TLSVersion, ciphers: str | None = None
+    pki: TlsPki, lo: ssl.TLSVersion, hi: ssl.TLSVersion, ciphers: str | None = None
 ) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(cafile=str(pki.ca.cert_pem))
@@ -193,7 +161,7 @@ def _tlslite(
 # ---------------------------------------------------------------- openssl engine
 
 
-def test_modern_server_versions(servers: RunningServers, pki: Pki) -> None:
+def test_modern_server_versions(servers: RunningServers, pki: TlsPki) -> None:
     port = servers.port("modern")
     assert _tls(_client_ctx(pki, V.TLSv1_3, V.TLSv1_3), port)[0] == "TLSv1.3"
     version, cipher, answer = _tls(_client_ctx(pki, V.TLSv1_2, V.TLSv1_2), port)
@@ -204,14 +172,14 @@ def test_modern_server_versions(servers: RunningServers, pki: Pki) -> None:
             _tls(_client_ctx(pki, old, old, "DEFAULT:@SECLEVEL=0"), port)
 
 
-def test_tls10_server_accepts_tls10_with_cbc_sha(servers: RunningServers, pki: Pki) -> None:
+def test_tls10_server_accepts_tls10_with_cbc_sha(servers: RunningServers, pki: TlsPki) -> None:
     ctx = _client_ctx(pki, V.TLSv1, V.TLSv1, "DEFAULT:@SECLEVEL=0")
     version, cipher, _ = _tls(ctx, servers.port("tls10"))
     assert (version, cipher) == ("TLSv1", "ECDHE-RSA-AES256-SHA")
     assert _tls(_client_ctx(pki, V.TLSv1_3, V.TLSv1_3), servers.port("tls10"))[0] == "TLSv1.3"
 
 
-def test_tls11_only_server(servers: RunningServers, pki: Pki) -> None:
+def test_tls11_only_server(servers: RunningServers, pki: TlsPki) -> None:
     port = servers.port("tls11only")
     ctx = _client_ctx(pki, V.TLSv1_1, V.TLSv1_1, "DEFAULT:@SECLEVEL=0")
     assert _tls(ctx, port)[0] == "TLSv1.1"
@@ -220,7 +188,7 @@ def test_tls11_only_server(servers: RunningServers, pki: Pki) -> None:
             _tls(_client_ctx(pki, v, v, "DEFAULT:@SECLEVEL=0"), port)
 
 
-def test_tls13_ciphersuites_from_config(servers: RunningServers, pki: Pki) -> None:
+def test_tls13_ciphersuites_from_config(servers: RunningServers, pki: TlsPki) -> None:
     port = servers.port("tls13chacha")
     assert _tls(_client_ctx(pki, V.TLSv1_3, V.TLSv1_3), port)[1] == "TLS_CHACHA20_POLY1305_SHA256"
     with pytest.raises(ssl.SSLError):
@@ -229,7 +197,7 @@ def test_tls13_ciphersuites_from_config(servers: RunningServers, pki: Pki) -> No
     assert code != 0 and "alert" in out
 
 
-def test_tls12_cipher_restriction(servers: RunningServers, pki: Pki) -> None:
+def test_tls12_cipher_restriction(servers: RunningServers, pki: TlsPki) -> None:
     port = servers.port("tls12gcm")
     assert _tls(_client_ctx(pki, V.TLSv1_2, V.TLSv1_3), port)[:2] == (
         "TLSv1.2",
@@ -267,7 +235,7 @@ def test_reject_ip_sni(servers: RunningServers, server: str) -> None:
     assert _s_client(port, "-noservername")[0] == 0
 
 
-def test_weak_certificate_is_served(servers: RunningServers, pki: Pki) -> None:
+def test_weak_certificate_is_served(servers: RunningServers, pki: TlsPki) -> None:
     ctx = _client_ctx(pki, V.TLSv1_2, V.TLSv1_2, "DEFAULT:@SECLEVEL=0")
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     with (
@@ -278,12 +246,12 @@ def test_weak_certificate_is_served(servers: RunningServers, pki: Pki) -> None:
     assert der == pki.weak.cert.public_bytes(serialization.Encoding.DER)
 
 
-def test_ecdsa_server(servers: RunningServers, pki: Pki) -> None:
+def test_ecdsa_server(servers: RunningServers, pki: TlsPki) -> None:
     _, cipher, _ = _tls(_client_ctx(pki, V.TLSv1_2, V.TLSv1_2), servers.port("ecdsa"))
     assert cipher.startswith("ECDHE-ECDSA-")
 
 
-def test_survives_hostile_clients(servers: RunningServers, pki: Pki) -> None:
+def test_survives_hostile_clients(servers: RunningServers, pki: TlsPki) -> None:
     port = servers.port("modern")
     half_hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
     for junk in (half_hello, b"\x80\x2e\x01\x00\x02", b"x" * 9):
@@ -319,7 +287,7 @@ def test_3des_server(servers: RunningServers) -> None:
         _tlslite(port, (3, 1), (3, 4), ["aes128"])
 
 
-def test_tlslite_tls13_with_python_client(servers: RunningServers, pki: Pki) -> None:
+def test_tlslite_tls13_with_python_client(servers: RunningServers, pki: TlsPki) -> None:
     version, _, answer = _tls(_client_ctx(pki, V.TLSv1_2, V.TLSv1_3), servers.port("tlslite13"))
     assert version == "TLSv1.3" and answer.startswith(b"HTTP/1.1 200")
 
@@ -350,7 +318,7 @@ def _read_all(sock: socket.socket) -> bytes:
     return data
 
 
-def test_sslv2_server_hello(servers: RunningServers, pki: Pki) -> None:
+def test_sslv2_server_hello(servers: RunningServers, pki: TlsPki) -> None:
     offered = [0x010080, 0x0700C0, 0x020080, 0x123456]
     with socket.create_connection((HOST, servers.port("sslv2")), timeout=5) as raw:
         raw.sendall(_ssl2_client_hello(offered))
@@ -412,7 +380,7 @@ class _Lines:
         return lines
 
 
-def test_smtp_starttls(servers: RunningServers, pki: Pki) -> None:
+def test_smtp_starttls(servers: RunningServers, pki: TlsPki) -> None:
     with socket.create_connection((HOST, servers.port("smtp")), timeout=5) as raw:
         r = _Lines(raw)
         assert r.line() == "220 smtp ESMTP Rempart demo"
@@ -443,7 +411,7 @@ def test_smtp_without_starttls(servers: RunningServers) -> None:
         assert r.line().startswith("221")
 
 
-def test_imap_starttls_tlslite(servers: RunningServers, pki: Pki) -> None:
+def test_imap_starttls_tlslite(servers: RunningServers, pki: TlsPki) -> None:
     with socket.create_connection((HOST, servers.port("imap")), timeout=5) as raw:
         r = _Lines(raw)
         assert r.line() == "* OK [CAPABILITY IMAP4rev1 STARTTLS] imap ready"
@@ -464,7 +432,7 @@ def test_imap_without_starttls(servers: RunningServers) -> None:
         assert r.line().startswith("a1 BAD")
 
 
-def test_pop3_starttls(servers: RunningServers, pki: Pki) -> None:
+def test_pop3_starttls(servers: RunningServers, pki: TlsPki) -> None:
     with socket.create_connection((HOST, servers.port("pop3")), timeout=5) as raw:
         r = _Lines(raw)
         assert r.line().startswith("+OK")
@@ -510,7 +478,7 @@ def test_spec_json_roundtrip() -> None:
         ServerSpec("x", min_version="TLSv1.3", max_version="TLSv1.2", chain_pem="a", key_pem="b")
 
 
-def test_start_failure_reports_stderr_and_stop_reaps(tmp_path: Path, pki: Pki) -> None:
+def test_start_failure_reports_stderr_and_stop_reaps(tmp_path: Path, pki: TlsPki) -> None:
     broken = ServerSpec("broken", chain_pem=str(pki.good.chain_pem), key_pem="/nonexistent.pem")
     with pytest.raises(ServerStartError, match=r"(?s)'broken' exited.*exit code 1.*No such file"):
         start_servers([ServerSpec("fine", engine="silent"), broken], tmp_path)
@@ -525,7 +493,7 @@ def test_start_failure_reports_stderr_and_stop_reaps(tmp_path: Path, pki: Pki) -
         socket.create_connection((HOST, port), timeout=2)
 
 
-def test_ipv6_loopback_and_openssl_refuses_what_it_lacks(tmp_path: Path, pki: Pki) -> None:
+def test_ipv6_loopback_and_openssl_refuses_what_it_lacks(tmp_path: Path, pki: TlsPki) -> None:
     good: dict[str, Any] = {"chain_pem": str(pki.good.chain_pem), "key_pem": str(pki.good.key_pem)}
     ssl3 = ServerSpec("ssl3-openssl", **good, min_version="SSLv3", max_version="SSLv3")
     with pytest.raises(ServerStartError, match="use engine='tlslite'"):
@@ -545,12 +513,12 @@ def test_ipv6_loopback_and_openssl_refuses_what_it_lacks(tmp_path: Path, pki: Pk
 # ---------------------------------------------------------------- PKI
 
 
-def _verifier(pki: Pki, when: dt.datetime | None = None) -> PolicyBuilder:
+def _verifier(pki: TlsPki, when: dt.datetime | None = None) -> PolicyBuilder:
     builder = PolicyBuilder().store(Store([pki.ca.cert]))
     return builder.time(when) if when else builder
 
 
-def test_ca_extensions(pki: Pki) -> None:
+def test_ca_extensions(pki: TlsPki) -> None:
     ca = pki.ca.cert
     bc = ca.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca
@@ -560,7 +528,7 @@ def test_ca_extensions(pki: Pki) -> None:
     assert ca.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
 
 
-def test_good_leaf_verifies(pki: Pki) -> None:
+def test_good_leaf_verifies(pki: TlsPki) -> None:
     leaf = pki.good.cert
     chain = _verifier(pki).build_server_verifier(x509.DNSName(NAME)).verify(leaf, [])
     assert chain[-1] == pki.ca.cert
@@ -575,7 +543,7 @@ def test_good_leaf_verifies(pki: Pki) -> None:
     assert x509.load_pem_x509_certificates(pem) == [leaf, pki.ca.cert]
 
 
-def test_self_signed_does_not_chain(pki: Pki) -> None:
+def test_self_signed_does_not_chain(pki: TlsPki) -> None:
     cert = pki.self_signed.cert
     assert cert.issuer == cert.subject
     cert.verify_directly_issued_by(cert)
@@ -584,7 +552,7 @@ def test_self_signed_does_not_chain(pki: Pki) -> None:
         _verifier(pki).build_server_verifier(x509.DNSName(NAME)).verify(cert, [])
 
 
-def test_expired_detected(pki: Pki) -> None:
+def test_expired_detected(pki: TlsPki) -> None:
     cert = pki.expired.cert
     with pytest.raises(VerificationError, match="not valid at validation time"):
         _verifier(pki).build_server_verifier(x509.DNSName(NAME)).verify(cert, [])
@@ -592,7 +560,7 @@ def test_expired_detected(pki: Pki) -> None:
     _verifier(pki, inside).build_server_verifier(x509.DNSName(NAME)).verify(cert, [])
 
 
-def test_weak_leaf_sha1_rsa1024(pki: Pki) -> None:
+def test_weak_leaf_sha1_rsa1024(pki: TlsPki) -> None:
     cert = pki.weak.cert
     assert cert.signature_hash_algorithm is not None
     assert cert.signature_hash_algorithm.name == "sha1"
@@ -606,6 +574,6 @@ def test_weak_leaf_sha1_rsa1024(pki: Pki) -> None:
         _verifier(pki).build_server_verifier(x509.DNSName(NAME)).verify(cert, [])
 
 
-def test_hostile_common_name(pki: Pki) -> None:
+def test_hostile_common_name(pki: TlsPki) -> None:
     cn = pki.hostile.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert cn == HOSTILE_CN
