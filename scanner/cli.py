@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -35,7 +35,7 @@ Exit status:
   3  no failure at that level, but some rule could not be checked (error results)"""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"rempart: error: {message}", err=True)
     sys.exit(ExitCode.USAGE)
 
@@ -49,7 +49,6 @@ def input_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (SourceError, ScopeError) as exc:
             _fail(str(exc))
-            raise AssertionError("unreachable") from exc
 
     return wrapper
 
@@ -226,7 +225,6 @@ def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: P
         result = load_json(result_json.read_text(encoding="utf-8"))
     except Exception as exc:
         _fail(f"{result_json}: not a Rempart JSON result: {exc}")
-        return
     write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
                            ReportFormat.HTML: html}, lang, Path.cwd())
     sys.exit(exit_code(result, Severity(fail_on)))
@@ -281,7 +279,6 @@ def rules_show(rule_id: str, rule_refs: tuple[str, ...], no_default_rules: bool)
     rule = next((r for r in ruleset.rules if r.info.id == rule_id), None)
     if rule is None:
         _fail(f"no rule {rule_id}; `rempart rules list` shows the rules in force")
-        return
     i = rule.info
     lines = [
         f"{i.id}: {i.title['en']}", f"  pack:         {i.pack}",
@@ -377,5 +374,4 @@ def demo(out: Path, lang: str) -> None:
         status = run_demo(out, lang)
     except (ServerStartError, OSError) as exc:
         _fail(f"the demo estate could not start: {exc}")
-        return
     sys.exit(status)
