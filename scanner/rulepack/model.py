@@ -45,15 +45,17 @@ class Combined:
 Check = Condition | Combined
 
 
-def facts_of(check: Check | None) -> tuple[str, ...]:
+def conditions(check: Check | None) -> list[Condition]:
+    """The leaves of a check, in order."""
     if check is None:
-        return ()
+        return []
     if isinstance(check, Condition):
-        return (check.fact,)
-    seen: dict[str, None] = {}
-    for item in check.items:
-        seen.update(dict.fromkeys(facts_of(item)))
-    return tuple(seen)
+        return [check]
+    return [c for item in check.items for c in conditions(item)]
+
+
+def facts_of(check: Check | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.fact for c in conditions(check)))
 
 
 @dataclass(frozen=True)

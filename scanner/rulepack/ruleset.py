@@ -8,14 +8,12 @@ from dataclasses import replace
 from scanner.models import SourceLocation
 from scanner.rulepack.loader import check_operand
 from scanner.rulepack.model import (
-    Check,
-    Combined,
-    Condition,
     Operand,
     Override,
     Pack,
     Rule,
     RuleSet,
+    conditions,
 )
 from scanner.yamlsrc import SourceError
 
@@ -65,7 +63,7 @@ def _apply(rule: Rule, ov: Override) -> Rule:
                          f"{rule.info.id} has no parameter '{name}'; its params are: "
                          f"{', '.join(rule.params) or '(none)'}")
     params: dict[str, Operand] = {**rule.params, **ov.params}
-    for cond in _conditions(rule.check) + _conditions(rule.when):
+    for cond in conditions(rule.check) + conditions(rule.when):
         try:
             check_operand(None, (), cond.fact, cond.op, cond.operand, params)
         except SourceError as exc:
@@ -74,11 +72,3 @@ def _apply(rule: Rule, ov: Override) -> Rule:
         update={"severity": ov.severity})
     return replace(rule, info=info, params=params)
 
-
-def _conditions(check: Check | None) -> list[Condition]:
-    if check is None:
-        return []
-    if isinstance(check, Condition):
-        return [check]
-    assert isinstance(check, Combined)
-    return [c for item in check.items for c in _conditions(item)]

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scanner.netaddr import is_ip
+
 from .plaintext import after_tls
 from .spec import ServerSpec
-from .wire import close_gracefully, fatal_alert, is_ip_literal, peek_sni
+from .wire import close_gracefully, fatal_alert, peek_sni
 
 Engine = Callable[[socket.socket], None]  # takes over a socket at the start of TLS
 
@@ -80,7 +82,7 @@ def _check_weak_available(ctx: ssl.SSLContext, ciphers: str) -> None:
 
 
 def _reject_ip_sni(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
-    if name is not None and is_ip_literal(name):
+    if name is not None and is_ip(name.strip("[]")):
         return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
     return None
 
@@ -175,7 +177,7 @@ def tlslite_engine(spec: ServerSpec) -> Engine:
         try:
             if spec.reject_ip_sni:
                 name = peek_sni(sock)
-                if name is not None and is_ip_literal(name):
+                if name is not None and is_ip(name.strip("[]")):
                     sock.sendall(fatal_alert(_UNRECOGNIZED_NAME))
                     return
             conn = TLSConnection(sock)
