@@ -186,17 +186,14 @@ def test_garbage_is_an_error(farm: Farm) -> None:
 
 
 def test_timeout_is_an_error(farm: Farm) -> None:
-    start = time.monotonic()
-    facts, _ = run(tgt(farm.slow.port), FRONT, ctx(timeout=0.4))
-    assert time.monotonic() - start < 1.5
+    facts, _ = run(tgt(farm.slow.port), FRONT, ctx(timeout=0.4))  # the answer takes 2 s
     assert facts["http.status"].status is ERROR
     assert facts["http.status"].reason == "GET / failed: timed out"
 
 
 def test_drip_fed_answer_is_cut_at_the_timeout(farm: Farm) -> None:
-    start = time.monotonic()
+    # each byte comes in time (every 0.05 s), the whole (10 s) does not: only a cut reads so
     facts, _ = run(tgt(farm.drip.port, HTTP), FRONT, ctx(timeout=0.5))
-    assert time.monotonic() - start < 1.2  # each byte comes in time, the whole does not
     assert facts["http.status"].reason == "GET / failed: timed out"
 
 
@@ -350,17 +347,18 @@ def test_response_p90_errors(farm: Farm) -> None:
 
 
 def test_chunked_body_ends_without_waiting_for_close(farm: Farm) -> None:
-    start = time.monotonic()
+    # the server holds the connection 3 s after the last chunk: a client waiting for the close
+    # would hit its own 2 s timeout and report an error instead of a percentile
     facts, c = run(tgt(farm.chunked.port, HTTP), frozenset({"http.response_p90_ms"}),
                    ctx(timeout=2.0, samples=2))
-    assert isinstance(done(facts["http.response_p90_ms"]), int) and c.connections == 2
-    assert time.monotonic() - start < 1.0
+    assert facts["http.response_p90_ms"].status is COMPLETED
+    assert isinstance(facts["http.response_p90_ms"].value, int) and c.connections == 2
 
 
 def test_body_read_stops_at_256kb(farm: Farm) -> None:
-    start = time.monotonic()
+    # 10 MB announced, 300 KB sent, then silence: waiting for more would time out (an error)
     answer = Web(tgt(farm.endless.port, HTTP), ctx(timeout=1.0)).get("/", body=True)
-    assert answer.status == 200 and time.monotonic() - start < 0.9  # did not wait for more
+    assert answer.status == 200
     answer = Web(tgt(farm.site.port), ctx()).get("/big-body", body=True)  # 1 MB body
     assert answer.status == 200
 

@@ -156,7 +156,6 @@ def test_more_than_ten_lookups_is_permerror_and_the_eleventh_is_not_queried(
 
 
 def test_include_that_times_out_is_temperror(server: LocalDnsServer) -> None:
-    started = time.monotonic()
     fact = run(server, "slow.test", "192.0.2.200", "192.0.2.201", "192.0.2.202")
     assert details(fact) == [
         "192.0.2.200: pass (ip4:192.0.2.200)",
@@ -164,7 +163,6 @@ def test_include_that_times_out_is_temperror(server: LocalDnsServer) -> None:
         "192.0.2.202: temperror (DNS timeout for TXT _spf.dead.test, via include:_spf.dead.test)",
     ]
     assert [q.name for q in server.queries].count("_spf.dead.test") == 1  # asked once
-    assert time.monotonic() - started < 3 * TIMEOUT
     assert "TXT _spf.dead.test" in fact.summary
 
 
