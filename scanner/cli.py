@@ -15,8 +15,9 @@ import click
 from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
-from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
+from scanner.inventory import ScopeError, adhoc_inventory, in_scope, load_inventory
 from scanner.models import InventoryInfo, ScanResult, Severity
+from scanner.netaddr import is_loopback, parse_server
 from scanner.probes.base import ProbeOptions
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
 from scanner.rulepack.model import Check, Condition, RuleSet
@@ -199,11 +200,23 @@ def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | N
     if not re.fullmatch(r"[0-9,\-]+", ports):
         raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
                                  param_hint="--ports")
+    if dns_server is not None:
+        check_dns_server_option(dns_server, inv.scope)
     vantages = {v.name: {"address": v.address, "port": str(v.port), "user": v.user,
                          "key_file": v.key_file, "known_hosts": v.known_hosts}
                 for v in inv.vantages}
     return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
                         vantages=vantages, flow_sweep=flow_sweep)
+
+
+def check_dns_server_option(text: str, scope: Sequence[str]) -> None:
+    """--dns-server is queried by the scan: loopback or inside the scope, like every target."""
+    try:
+        address, _ = parse_server(text, 53)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dns-server") from None
+    if not is_loopback(address) and not in_scope(address, scope):
+        raise ScopeError(f"--dns-server {address} is outside the scope ({', '.join(scope)})")
 
 
 @main.command()

@@ -16,6 +16,7 @@ from scanner.models import (
     Vantage,
     Zone,
 )
+from scanner.netaddr import is_loopback, parse_server
 from scanner.yamlsrc import Document
 
 # Ports tried between zones beside the declared flows and the destination roles' ports.
@@ -120,9 +121,24 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
         subjects.append(Service(host=d["domain"], address=None, dns_name=None, port=0,
                                 protocol=ServiceProtocol.SPF, location=loc,
                                 context={"spf.ips": tuple(ips)}))
+    dns_server = mail.get("dns_server")
+    if dns_server is not None:
+        _check_dns_server(doc, dns_server, in_scope)
     return NetworkPart(zones=tuple(zones), flows=tuple(flows), vantages=tuple(vantages),
-                       sending_domains=tuple(domains), dns_server=mail.get("dns_server"),
+                       sending_domains=tuple(domains), dns_server=dns_server,
                        subjects=tuple(subjects))
+
+
+def _check_dns_server(doc: Document, text: str, in_scope: Any) -> None:
+    """The SPF resolver is queried by the scan: it must be on loopback or inside the scope."""
+    at = ("mail", "dns_server")
+    try:
+        address, _ = parse_server(text, 53)
+    except ValueError as exc:
+        raise doc.error(at, str(exc)) from None
+    if not is_loopback(address) and not in_scope(address):
+        raise doc.error(at, f"{address} is outside the declared scope; add its network to "
+                        "'scope' to allow DNS queries to it")
 
 
 def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 
 def is_ip(text: str) -> bool:
@@ -12,3 +13,24 @@ def is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def parse_server(text: str, default_port: int) -> tuple[str, int]:
+    """"192.0.2.53", "127.0.0.1:5353", "::1" or "[::1]:5353" -> (address, port).
+
+    Raises ValueError with what was expected.
+    """
+    m = re.fullmatch(r"\[([^\]]+)\](?::(\d{1,5}))?|([^:\[\]]+)(?::(\d{1,5}))?|([^\[\]]+)",
+                     text.strip())
+    addr = (m.group(1) or m.group(3) or m.group(5)) if m else ""
+    port = int((m.group(2) or m.group(4) or default_port) if m else 0)
+    if not is_ip(addr):
+        raise ValueError(f"expected an IP address[:port] like 192.0.2.53 or [2001:db8::53]:5353;"
+                         f" got {text!r}")
+    if not 0 < port < 65536:
+        raise ValueError(f"port out of range (1-65535) in {text!r}")
+    return str(ipaddress.ip_address(addr)), port
+
+
+def is_loopback(address: str) -> bool:
+    return ipaddress.ip_address(address).is_loopback

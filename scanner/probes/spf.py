@@ -18,6 +18,7 @@ import dns.name
 import dns.nameserver
 import dns.resolver
 
+from scanner import netaddr
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
@@ -162,16 +163,10 @@ class CheckHost:
 
 def parse_server(server: str) -> tuple[str, int]:
     """"192.0.2.53", "127.0.0.1:5353", "::1" or "[::1]:5353" -> (address, port)."""
-    m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?|([^:]+)(?::(\d+))?|([^\[\]]+)", server.strip())
-    addr = (m.group(1) or m.group(3) or m.group(5)) if m else ""
-    port = int((m.group(2) or m.group(4) or 53) if m else 0)
     try:
-        ipaddress.ip_address(addr)
-    except ValueError:
-        raise ProbeFailure(f"dns_server {server!r} is not an IP address[:port]") from None
-    if not 0 < port < 65536:
-        raise ProbeFailure(f"dns_server {server!r}: port out of range")
-    return addr, port
+        return netaddr.parse_server(server, 53)
+    except ValueError as exc:
+        raise ProbeFailure(f"dns_server: {exc}") from None
 
 
 def make_resolver(server: str | None, timeout: float) -> tuple[dns.resolver.Resolver, str]:

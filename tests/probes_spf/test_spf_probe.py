@@ -180,8 +180,9 @@ def test_unreachable_resolver_is_an_error() -> None:
 
 
 @pytest.mark.parametrize(("dns_server", "reason"), [
-    ("dns.example.test", "dns_server 'dns.example.test' is not an IP address[:port]"),
-    ("127.0.0.1:70000", "dns_server '127.0.0.1:70000': port out of range"),
+    ("dns.example.test", "dns_server: expected an IP address[:port] like 192.0.2.53 or "
+                         "[2001:db8::53]:5353; got 'dns.example.test'"),
+    ("127.0.0.1:70000", "dns_server: port out of range (1-65535) in '127.0.0.1:70000'"),
 ])
 def test_bad_dns_server_option(dns_server: str, reason: str) -> None:
     fact = run(dns_server, "corp.test", "192.0.2.1")
