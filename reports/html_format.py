@@ -89,7 +89,9 @@ class Formats:
 
 
 def iso(value: datetime | date) -> str:
-    """Machine-readable form for <time datetime=...>."""
+    """Machine-readable form for <time datetime=...>: HTML allows at most milliseconds."""
     if isinstance(value, datetime):
-        return as_utc(value).isoformat().replace("+00:00", "Z")
+        moment = as_utc(value)
+        spec = "milliseconds" if moment.microsecond else "seconds"
+        return moment.isoformat(timespec=spec).replace("+00:00", "Z")
     return value.isoformat()

@@ -76,11 +76,29 @@ def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> No
         assert status(result, "edition", "NET-PORT-002") is Status.ERROR
 
 
-def test_demo_report_renders_in_a_browser(demo: tuple[Path, ScanResult, str],
-                                          tmp_path: Path) -> None:
-    tools.require_browser()
+@pytest.fixture(scope="module")
+def demo_reports(demo: tuple[Path, ScanResult, str]) -> list[Path]:
+    """The demo's own report, and the same result rendered again in French."""
     out, _, _ = demo
-    run = tools.browser_check(tmp_path, out / "report.html")[0]
-    assert run["summaryVisible"] and run["axe"] == [] and run["requests"] == []
-    shot = decode(Path(run["screenshot"]).read_bytes())
-    assert luminance_variance(shot) > 500
+    fr = out / "report-fr.html"
+    run = CliRunner().invoke(main, ["report", str(out / "result.json"), "--html", str(fr),
+                                    "--lang", "fr"])
+    assert run.exit_code == 1, run.output  # the demo holds failures
+    return [out / "report.html", fr]
+
+
+def test_demo_report_renders_in_a_browser(demo_reports: list[Path], tmp_path: Path) -> None:
+    tools.require_browser()
+    runs = tools.browser_check(tmp_path, *demo_reports)
+    assert [run["lang"] for run in runs] == ["en", "fr"]
+    for run in runs:
+        assert run["summaryVisible"] and run["requests"] == []
+        assert run["axe"] == [], [(v["id"], v["nodes"]) for v in run["axe"]]
+        shot = decode(Path(run["screenshot"]).read_bytes())
+        assert luminance_variance(shot) > 500
+
+
+def test_demo_reports_pass_the_nu_html_checker(demo_reports: list[Path]) -> None:
+    tools.require_validator()
+    errors = tools.vnu_errors(*demo_reports)
+    assert errors == [], [(e.get("lastLine"), e["message"]) for e in errors[:20]]
