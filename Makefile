@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench mutation clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python bench/tls_bench.py
+
+# mutation testing of the judging core (outside `make test`: it takes several minutes)
+mutation: setup
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) rempart-demo .pytest_cache .mypy_cache .ruff_cache

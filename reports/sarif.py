@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from reports.levels import sarif_level, security_severity
 from scanner.models import (
     PackInfo,
     RuleInfo,
@@ -51,19 +52,6 @@ MAX_EVIDENCE = 2000  # characters of each evidence string in properties
 MAX_TAGS = 20  # GitHub's limit per rule
 MAX_DESCRIPTION = 1024  # GitHub's limit for shortDescription and fullDescription
 
-SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-}
-LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SPACES = re.compile(r" {2,}")
 
@@ -104,8 +92,8 @@ def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
 def _rule(rule: RuleInfo, catalogue: dict[str, str]) -> dict[str, Any]:
     title = rule.title["en"]
     properties: dict[str, Any] = {"tags": rule_tags(rule), "precision": "very-high"}
-    if rule.severity in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
+    if (score := security_severity(rule.severity)) is not None:
+        properties["security-severity"] = score
     properties["rempart/pack"] = rule.pack
     properties["rempart/severity"] = rule.severity.value
     text, markdown = _help(rule, catalogue)
@@ -115,7 +103,7 @@ def _rule(rule: RuleInfo, catalogue: dict[str, str]) -> dict[str, Any]:
         "shortDescription": {"text": clip(title, MAX_DESCRIPTION)},
         "fullDescription": {"text": clip(rule.rationale["en"], MAX_DESCRIPTION)},
         "help": {"text": text, "markdown": markdown},
-        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": sarif_level(rule.severity)},
         "properties": properties,
     }
 
@@ -176,7 +164,7 @@ def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service 
     if rule:
         out["ruleIndex"] = rule[0]
     out["kind"] = "fail" if failed else "open"
-    out["level"] = LEVEL[severity] if failed else "none"
+    out["level"] = sarif_level(severity) if failed else "none"
     out["message"] = {"text": _message(rr, endpoint)}
     out["locations"] = [_location(service, rr.service, endpoint, base)]
     digest = fingerprint(rr.rule_id, rr.service)

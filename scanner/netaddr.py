@@ -22,11 +22,10 @@ def parse_server(text: str, default_port: int) -> tuple[str, int]:
     """
     m = re.fullmatch(r"\[([^\]]+)\](?::(\d{1,5}))?|([^:\[\]]+)(?::(\d{1,5}))?|([^\[\]]+)",
                      text.strip())
-    addr = (m.group(1) or m.group(3) or m.group(5)) if m else ""
-    port = int((m.group(2) or m.group(4) or default_port) if m else 0)
-    if not is_ip(addr):
+    if m is None or not is_ip(addr := m.group(1) or m.group(3) or m.group(5)):
         raise ValueError(f"expected an IP address[:port] like 192.0.2.53 or [2001:db8::53]:5353;"
                          f" got {text!r}")
+    port = int(m.group(2) or m.group(4) or default_port)
     if not 0 < port < 65536:
         raise ValueError(f"port out of range (1-65535) in {text!r}")
     return str(ipaddress.ip_address(addr)), port
