@@ -28,19 +28,22 @@ from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
 
-PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf")  # certificate reuses tls
+# certificate reuses tls
+PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside")
 
 
 def default_probes() -> dict[str, Probe]:
     from scanner.probes.certificate import CertificateProbe
     from scanner.probes.flows import FlowsProbe
     from scanner.probes.http import HttpProbe
+    from scanner.probes.inside.probe import InsideProbe
     from scanner.probes.ports import PortsProbe
     from scanner.probes.spf import SpfProbe
+    from scanner.probes.ssh_audit import SshAuditProbe
     from scanner.probes.tls.probe import TlsProbe
 
     probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), FlowsProbe(),
-                           SpfProbe()]
+                           SpfProbe(), SshAuditProbe(), InsideProbe()]
     return {p.name: p for p in probes}
 
 

@@ -38,6 +38,12 @@ TLS_SERVICES = TLS_SERVICE_PROTOCOLS
 STARTTLS_SERVICES = frozenset(p for p in ServiceProtocol if p.starttls)
 WEB = frozenset({ServiceProtocol.HTTPS, ServiceProtocol.HTTP})
 REDIRECT_SCHEMES = ("https", "http", "none", "other")
+SSH = frozenset({ServiceProtocol.SSH})
+INSIDE = frozenset({ServiceProtocol.INSIDE})
+FIREWALL_POLICIES = ("drop", "reject", "accept")
+ROOT_LOGIN = ("yes", "no", "prohibit-password", "without-password", "forced-commands-only")
+WORKER_KINDS = ("root", "login_user", "service_user")
+OPS_KINDS = ("backup", "monitoring")
 SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
 
 
@@ -112,6 +118,75 @@ _SPECS = (
     FactSpec("spf.results", FactKind.SET, "spf",
              "SPF check_host() result for each sending IP of the domain (detail: the IP and "
              "the mechanism that decided)", SPF_RESULTS, services=frozenset({ServiceProtocol.SPF})),
+    # ---- SSH servers, without logging in (probe `ssh`)
+    FactSpec("ssh.ident", FactKind.STR, "ssh", "The server's identification string",
+             services=SSH),
+    FactSpec("ssh.openssh_version", FactKind.INT, "ssh",
+             "OpenSSH version as major × 100 + minor (9.2 -> 902); not applicable to other "
+             "software", services=SSH),
+    FactSpec("ssh.kex", FactKind.SET, "ssh", "Key-exchange algorithms of the server's KEXINIT",
+             services=SSH),
+    FactSpec("ssh.host_key_algorithms", FactKind.SET, "ssh",
+             "Host key algorithms of the server's KEXINIT", services=SSH),
+    FactSpec("ssh.ciphers", FactKind.SET, "ssh", "Ciphers of the KEXINIT, both directions",
+             services=SSH),
+    FactSpec("ssh.macs", FactKind.SET, "ssh", "MACs of the KEXINIT, both directions",
+             services=SSH),
+    FactSpec("ssh.compression", FactKind.SET, "ssh",
+             "Compression methods of the KEXINIT", services=SSH),
+    FactSpec("ssh.host_keys", FactKind.SET, "ssh",
+             "The server's host keys as `TYPE BITS` (detail: SHA256 fingerprint)", services=SSH),
+    FactSpec("ssh.rsa_key_bits", FactKind.INT, "ssh",
+             "Size of the smallest RSA host key; not applicable without one", services=SSH),
+    # ---- hosts from inside, over an authenticated SSH session (probe `inside`)
+    FactSpec("host.firewall_policy", FactKind.STR, "inside",
+             "What the firewall does by default with inbound packets (nftables input hook, "
+             "else iptables INPUT)", FIREWALL_POLICIES, services=INSIDE),
+    FactSpec("host.listening", FactKind.SET, "inside",
+             "Sockets listening on other than loopback addresses, as PORT/tcp or PORT/udp "
+             "(detail: address and process)", services=INSIDE),
+    FactSpec("host.sshd_permit_root_login", FactKind.STR, "inside",
+             "Effective PermitRootLogin of sshd", ROOT_LOGIN, services=INSIDE),
+    FactSpec("host.sshd_password_authentication", FactKind.STR, "inside",
+             "Effective PasswordAuthentication of sshd", ("yes", "no"), services=INSIDE),
+    FactSpec("host.web_workers", FactKind.SET, "inside",
+             "Kinds of account the web server's worker processes run as (detail: process and "
+             "user); not applicable without a web server", WORKER_KINDS, services=INSIDE),
+    FactSpec("host.log_retention_days", FactKind.INT, "inside",
+             "Shortest retention, in days, logrotate gives the declared log paths (all its "
+             "rules when none is declared)", services=INSIDE),
+    FactSpec("host.log_forward_targets", FactKind.SET, "inside",
+             "Remote targets logs are forwarded to (rsyslog omfwd/@@, systemd-journal-upload)",
+             services=INSIDE),
+    FactSpec("host.log_forward_age_seconds", FactKind.INT, "inside",
+             "Age of the declared last-forwarded file; not applicable when none is declared",
+             services=INSIDE),
+    FactSpec("host.backups_overdue", FactKind.SET, "inside",
+             "Declared backup directories whose newest file is older than their declared RPO "
+             "(detail: newest file's age)", services=INSIDE),
+    FactSpec("host.backup_rpo_minutes", FactKind.INT, "inside",
+             "Largest RPO the inventory declares for the host's backup directories",
+             services=INSIDE),
+    FactSpec("host.backups_short", FactKind.SET, "inside",
+             "Declared backup directories whose oldest file is younger than their declared "
+             "retention (detail: oldest file's age)", services=INSIDE),
+    FactSpec("host.backup_local_days", FactKind.INT, "inside",
+             "Age in days of the oldest file of the youngest local backup directory",
+             services=INSIDE),
+    FactSpec("host.ids_services", FactKind.SET, "inside",
+             "Intrusion detection / banning services running (fail2ban, CrowdSec, Suricata, "
+             "Wazuh, OSSEC, Snort)", services=INSIDE),
+    FactSpec("host.av_services", FactKind.SET, "inside",
+             "Antivirus / integrity services running or scheduled (ClamAV, Wazuh or OSSEC "
+             "syscheck, AIDE with its database and schedule)", services=INSIDE),
+    FactSpec("host.login_accounts", FactKind.SET, "inside",
+             "Accounts with a login shell (detail: uid and shell)", services=INSIDE),
+    FactSpec("host.sudo_accounts", FactKind.SET, "inside",
+             "Accounts that may use sudo: members of sudo/wheel/admin and users named in "
+             "sudoers (detail: where)", services=INSIDE),
+    FactSpec("host.ops_services", FactKind.SET, "inside",
+             "Operations services running (backup agent, monitoring agent; detail: process)",
+             OPS_KINDS, services=INSIDE),
 )
 
 FACTS: dict[str, FactSpec] = {s.name: s for s in _SPECS}

@@ -12,8 +12,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scanner.inventory_inside import inside_subject
 from scanner.inventory_network import host_subjects, parse_network, parse_roles
-from scanner.models import Contract, Host, InventoryInfo, Service, ServiceProtocol, SourceLocation
+from scanner.models import (
+    Contract,
+    Host,
+    InventoryInfo,
+    Service,
+    ServiceProtocol,
+    SourceLocation,
+    SshAccess,
+)
 from scanner.netaddr import is_ip
 from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
 
@@ -22,7 +31,8 @@ LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
 TARGETS_FILE = "rempart-targets.txt"  # the virtual file --target services point at
 _DNS = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                   r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
-DEFAULT_PROTOCOL = {80: "http", 443: "https", 8443: "https", 25: "smtp", 587: "smtp", 465: "smtps",
+DEFAULT_PROTOCOL = {22: "ssh", 80: "http", 443: "https", 8443: "https", 25: "smtp", 587: "smtp",
+                    465: "smtps",
                     143: "imap", 993: "imaps", 110: "pop3", 995: "pop3s"}
 
 
@@ -51,6 +61,7 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                         end_date=_date(doc, end) if end else None)
     roles = parse_roles(doc)
     hosts: list[Host] = []
+    access: list[SshAccess] = []
     names: dict[str, int] = {}
     endpoints: dict[tuple[str, int], str] = {}
     for i, raw in enumerate(data["hosts"]):
@@ -85,6 +96,9 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                 location=doc.where((*at, "services", j)),
                 context={"http.protected_urls": protected} if protected else {}))
         services += host_subjects(doc, at, raw, address, dns_name, roles, services)
+        if inside := inside_subject(doc, at, raw, address, dns_name, roles):
+            services.append(inside[0])
+            access.append(inside[1])
         hosts.append(Host(name=raw["name"], address=address, dns_name=dns_name,
                           role=raw.get("role"), services=tuple(services),
                           location=doc.where(at)))
@@ -93,7 +107,7 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                          scope=tuple(str(n) for n in scope), hosts=tuple(hosts), roles=roles,
                          zones=net.zones, flows=net.flows, vantages=net.vantages,
                          sending_domains=net.sending_domains, dns_server=net.dns_server,
-                         subjects=net.subjects)
+                         subjects=net.subjects, ssh_access=tuple(access))
 
 
 def _network(doc: Document, index: int, text: str) -> Network:

@@ -60,6 +60,8 @@ class ServiceProtocol(StrEnum):
     HOST = "host"  # a whole host: its exposed ports
     FLOW = "flow"  # a pair of zones: the flows open from one to the other
     SPF = "spf"  # a sending mail domain: its SPF policy
+    SSH = "ssh"  # an SSH server, audited without logging in
+    INSIDE = "inside"  # a host checked from inside, over an authenticated SSH session
 
     @property
     def starttls(self) -> bool:
@@ -73,7 +75,8 @@ class ServiceProtocol(StrEnum):
     @property
     def network_service(self) -> bool:
         """A port with a protocol, as opposed to a host, zone pair or domain."""
-        return self not in (ServiceProtocol.HOST, ServiceProtocol.FLOW, ServiceProtocol.SPF)
+        return self not in (ServiceProtocol.HOST, ServiceProtocol.FLOW, ServiceProtocol.SPF,
+                            ServiceProtocol.INSIDE)
 
 
 TLS_SERVICE_PROTOCOLS = frozenset({
@@ -135,6 +138,8 @@ class Service(Frozen):
                 return f"flows {self.host.replace('->', ' → ')}"
             case ServiceProtocol.SPF:
                 return f"SPF policy of {self.host}"
+            case ServiceProtocol.INSIDE:
+                return f"{where} (inside, over SSH)"
             case _:
                 return f"{where}:{self.port} ({self.protocol.value})"
 
@@ -180,6 +185,19 @@ class Vantage(Frozen):
     known_hosts: str
 
 
+class SshAccess(Frozen):
+    """How the host checks log in to a host (key file or agent; never a password)."""
+
+    host: str
+    address: str | None
+    port: int = 22
+    user: str
+    key_file: str | None = None
+    agent: bool = False
+    known_hosts: str
+    sudo: tuple[str, ...] = Field((), description="Check IDs whose command runs as sudo -n")
+
+
 class SendingDomain(Frozen):
     domain: str
     ips: tuple[str, ...]
@@ -197,6 +215,7 @@ class InventoryInfo(Frozen):
     flows: tuple[Flow, ...] = ()
     vantages: tuple[Vantage, ...] = ()
     sending_domains: tuple[SendingDomain, ...] = ()
+    ssh_access: tuple[SshAccess, ...] = ()
     dns_server: str | None = None
     subjects: tuple[Service, ...] = Field(
         (), description="Zone pairs and mail domains to check (hosts' services are under hosts)")

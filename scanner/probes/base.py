@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from scanner.models import Fact, ServiceProtocol
+from scanner.models import Fact, ServiceProtocol, SshAccess
 from scanner.netaddr import is_ip
 
 
@@ -52,6 +52,8 @@ class ProbeOptions:
     http_samples: int = 10  # requests for the response-time percentile
     flow_sweep: bool = False  # local vantage: nmap over `ports` instead of the candidate ports
     vantages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> SSH settings
+    ssh_access: Mapping[str, SshAccess] = field(default_factory=dict)  # host -> host-check login
+    trust_on_first_use: bool = False  # host checks: accept (and record) unknown host keys
 
 
 @dataclass

@@ -43,15 +43,102 @@ class RemoteResult:
 
 
 class _UnknownHostKey(Exception):
-    pass
+    def __init__(self, key: paramiko.PKey) -> None:
+        super().__init__(key.get_name())
+        self.key = key
 
 
 class _Reject(paramiko.MissingHostKeyPolicy):
-    """Like RejectPolicy, with an exception of our own to tell it apart."""
+    """Like RejectPolicy, with an exception of our own that keeps the key seen."""
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
                          key: paramiko.PKey) -> None:
-        raise _UnknownHostKey(hostname)
+        raise _UnknownHostKey(key)
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    """Only on request: accept an unknown key and append it to the known_hosts file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
+                         key: paramiko.PKey) -> None:
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        with open(self.path, "a", encoding="ascii") as out:
+            out.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+
+@dataclass(frozen=True)
+class Login:
+    """Where and how to log in: key file or agent, host key checked against known_hosts."""
+
+    where: str  # how the host is named in messages, e.g. "bastion (203.0.113.5)"
+    address: str
+    port: int
+    user: str
+    key_file: str | None
+    known_hosts: str
+    agent: bool = False
+    trust_on_first_use: bool = False
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    return f"{key.get_name()} {key.fingerprint}"
+
+
+def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SSHClient:
+    """An authenticated SSH client, or a ProbeFailure saying why not (never a password)."""
+    ipaddress.ip_address(login.address)  # never a name: probes do not resolve
+    where, port, user = login.where, login.port, login.user
+    if login.key_file is not None and not os.path.isfile(login.key_file):
+        raise ProbeFailure(f"key file {login.key_file} for {where} not found")
+    if login.key_file is None and not login.agent:
+        raise ProbeFailure(f"no key file and no agent for {where}: nothing to log in with")
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise ProbeFailure(f"service time budget exhausted before connecting to {where}")
+    step = min(timeout, remaining)
+    client = paramiko.SSHClient()
+    try:
+        try:
+            client.load_host_keys(login.known_hosts)
+        except FileNotFoundError:
+            if not login.trust_on_first_use:
+                raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
+                                   "no such file") from None
+        except OSError as exc:
+            raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
+                               f"{exc.strerror or exc}") from None
+        client.set_missing_host_key_policy(_TrustOnFirstUse(login.known_hosts)
+                                           if login.trust_on_first_use else _Reject())
+        try:
+            client.connect(login.address, port=port, username=user,
+                           key_filename=login.key_file, look_for_keys=False,
+                           allow_agent=login.agent, timeout=step, banner_timeout=step,
+                           auth_timeout=step, channel_timeout=step)
+        except _UnknownHostKey as exc:
+            raise ProbeFailure(f"host key of {where} not in {login.known_hosts} (port "
+                               f"{port}): it presented {fingerprint(exc.key)}; check this "
+                               "fingerprint out of band, then add the key to known_hosts (or "
+                               "scan once with --trust-on-first-use)") from None
+        except paramiko.BadHostKeyException as exc:
+            raise ProbeFailure(f"host key of {where} does not match {login.known_hosts} "
+                               "(changed key or man in the middle): it presented "
+                               f"{fingerprint(exc.key)}") from None
+        except paramiko.AuthenticationException as exc:
+            how = f"key {login.key_file}" if login.key_file else "the SSH agent"
+            raise ProbeFailure(f"SSH authentication to {where} as {user} with {how} "
+                               f"refused: {exc}") from None
+        except TimeoutError:
+            raise ProbeFailure(f"SSH connection to {where} port {port} timed out") from None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}") from None
+    except BaseException:
+        client.close()
+        raise
+    return client
 
 
 def remote_script(attempts: Sequence[Attempt], seconds: int,
@@ -146,39 +233,12 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
     except (KeyError, ValueError) as exc:
         raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})") from None
     where = f"{name} ({address})"
-    if not os.path.isfile(key_file):
-        raise ProbeFailure(f"key file {key_file} of vantage {name} not found")
     seconds = max(1, math.ceil(min(timeout, 2.0)))
     script = remote_script(attempts, seconds, tools)
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise ProbeFailure("service time budget exhausted before connecting to the vantage")
-    step = min(timeout, remaining)
-    client = paramiko.SSHClient()
+    client = connect_client(Login(where=where, address=address, port=port, user=user,
+                                  key_file=key_file, known_hosts=known_hosts),
+                            timeout, deadline)
     try:
-        try:
-            client.load_host_keys(known_hosts)
-        except OSError as exc:
-            raise ProbeFailure(f"cannot read known_hosts {known_hosts} of vantage {name}: "
-                               f"{exc.strerror or exc}") from None
-        client.set_missing_host_key_policy(_Reject())
-        try:
-            client.connect(address, port=port, username=user, key_filename=key_file,
-                           look_for_keys=False, allow_agent=False, timeout=step,
-                           banner_timeout=step, auth_timeout=step, channel_timeout=step)
-        except _UnknownHostKey:
-            raise ProbeFailure(f"host key of {where} not in {known_hosts}") from None
-        except paramiko.BadHostKeyException:
-            raise ProbeFailure(f"host key of {where} does not match {known_hosts} "
-                               "(changed key or man in the middle)") from None
-        except paramiko.AuthenticationException as exc:
-            raise ProbeFailure(f"SSH authentication to {where} as {user} with key {key_file} "
-                               f"refused: {exc}") from None
-        except TimeoutError:
-            raise ProbeFailure(f"SSH connection to {where} port {port} timed out") from None
-        except (paramiko.SSHException, OSError) as exc:
-            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}") from None
         batches = math.ceil(len(attempts) / BATCH)
         limit = min(batches * (seconds + 2) + timeout, max(deadline - time.monotonic(), 1.0))
         out, status = _run(client, script, limit, where)
@@ -191,7 +251,18 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
 
 def _run(client: paramiko.SSHClient, script: str, limit: float, where: str
          ) -> tuple[str, int]:
-    """Run one command, read its output within `limit` seconds; (stdout, exit status)."""
+    """Run the connection test, read its output within `limit` seconds; (stdout, status)."""
+    out, status = run_script(client, script, limit, where, MAX_OUTPUT)
+    try:
+        return out.decode("ascii"), status
+    except UnicodeDecodeError:
+        raise ProbeFailure(f"unexpected output from vantage {where}: not ASCII") from None
+
+
+def run_script(client: paramiko.SSHClient, script: str, limit: float, where: str,
+               max_output: int) -> tuple[bytes, int]:
+    """Feed `script` to `sh -s` (works under any login shell), read at most `max_output` bytes
+    of its output within `limit` seconds; (stdout, exit status). Failures are ProbeFailures."""
     transport = client.get_transport()
     if transport is None:
         raise ProbeFailure(f"SSH connection to {where} closed")
@@ -199,8 +270,8 @@ def _run(client: paramiko.SSHClient, script: str, limit: float, where: str
     try:
         chan = transport.open_session(timeout=limit)
         chan.settimeout(limit)
-        chan.exec_command("sh -s")  # the script on stdin: works under any login shell
-        chan.sendall(script.encode("ascii"))
+        chan.exec_command("sh -s")
+        chan.sendall(script.encode("utf-8"))
         chan.shutdown_write()
         chan.settimeout(0.5)
         out = bytearray()
@@ -215,21 +286,22 @@ def _run(client: paramiko.SSHClient, script: str, limit: float, where: str
             if not chunk:
                 break  # end of output
             out += chunk
-            if len(out) > MAX_OUTPUT:
-                raise ProbeFailure(f"unexpected output from vantage {where}: too long")
+            if len(out) > max_output:
+                raise ProbeFailure(f"unexpected output from {where}: more than {max_output} "
+                                   "bytes")
         while not chan.exit_status_ready():
             _check_time(end, limit, where)
+            if not transport.is_active():
+                raise ProbeFailure(f"SSH connection to {where} dropped before the commands "
+                                   "finished")
             time.sleep(0.02)
         status = chan.recv_exit_status()
-    except (paramiko.SSHException, OSError) as exc:
-        raise ProbeFailure(f"SSH command on {where} failed: {exc}") from None
-    try:
-        return out.decode("ascii"), status
-    except UnicodeDecodeError:
-        raise ProbeFailure(f"unexpected output from vantage {where}: not ASCII") from None
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise ProbeFailure(f"SSH command on {where} failed: "
+                           f"{exc or type(exc).__name__}") from None
+    return bytes(out), status
 
 
 def _check_time(end: float, limit: float, where: str) -> None:
     if time.monotonic() > end:
-        raise ProbeFailure(f"the connection test on vantage {where} did not finish within "
-                           f"{limit:.0f} s")
+        raise ProbeFailure(f"the commands on {where} did not finish within {limit:.0f} s")

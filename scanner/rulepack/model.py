@@ -22,7 +22,8 @@ OPERATORS: dict[FactKind, tuple[str, ...]] = {
 ALL_OPERATORS = tuple(sorted({op for ops in OPERATORS.values() for op in ops}))
 DYNAMIC_REFS = ("contract.end_date", "scan.time")  # dates
 # lists, from the subject's inventory entry
-CONTEXT_REFS = ("role.allowed_ports", "role.allowed_services", "flow.required")
+CONTEXT_REFS = ("role.allowed_ports", "role.allowed_services", "flow.required",
+                "host.contractor_accounts")
 
 
 @dataclass(frozen=True)

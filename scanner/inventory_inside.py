@@ -1,0 +1,59 @@
+"""The `inside` part of an inventory: how to log in to a host for its checks, and what the
+host declares (backup directories, log paths, contractor accounts). A role's `inside` gives
+defaults for its hosts; a host's own keys win."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.models import Service, ServiceProtocol, SshAccess
+from scanner.yamlsrc import Document
+
+ACCESS_KEYS = ("user", "port", "key_file", "agent", "known_hosts", "sudo")
+
+
+def inside_subject(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
+                   address: str | None, dns_name: str | None,
+                   roles: dict[str, tuple[str, ...]]) -> tuple[Service, SshAccess] | None:
+    """The host's `inside` subject and its login, when the host or its role declares one."""
+    role = raw.get("role")
+    from_role = ((doc.data.get("roles") or {}).get(role) or {}).get("inside") or {}
+    own = raw.get("inside") or {}
+    if not own and not from_role:
+        return None
+    merged = {**from_role, **own}
+    where = (*at, "inside") if own else ("roles", role, "inside")
+    if "user" not in merged or "known_hosts" not in merged:
+        raise doc.error(where, "expected 'user' and 'known_hosts' (here or in the role's "
+                        "'inside') to log in for the host checks")
+    if "key_file" not in merged and not merged.get("agent"):
+        raise doc.error(where, "expected 'key_file' or 'agent: true' (host checks log in with "
+                        "a key, never a password)")
+    if address is None:
+        raise doc.error(at, "expected an 'address' for the host checks (they log in to an "
+                        "address, never to a name)")
+    backups = merged.get("backups") or []
+    context: dict[str, tuple[str, ...]] = {
+        "inside.backup_dirs": tuple(b["path"] for b in backups),
+        "inside.backup_kinds": tuple(b.get("kind", "local") for b in backups),
+        "inside.backup_rpo_minutes": tuple(str(b.get("rpo_minutes", "")) for b in backups),
+        "inside.backup_retention_days": tuple(str(b.get("retention_days", ""))
+                                              for b in backups),
+        "inside.log_paths": tuple(merged.get("log_paths") or ()),
+        "inside.log_forward_file": tuple(
+            f for f in [(merged.get("log_forwarding") or {}).get("last_file")] if f),
+        "inside.offsite_copy": tuple(f for f in [merged.get("offsite_copy")] if f),
+    }
+    if "contractor_accounts" in merged:
+        context["host.contractor_accounts"] = tuple(merged["contractor_accounts"])
+    if role and role in roles:
+        context["role.allowed_ports"] = roles[role]
+    service = Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
+                      protocol=ServiceProtocol.INSIDE, role=role, location=doc.where(where),
+                      context={k: v for k, v in context.items()
+                               if v or k == "host.contractor_accounts"})
+    access = SshAccess(host=raw["name"], address=address, port=merged.get("port", 22),
+                       user=merged["user"], key_file=merged.get("key_file"),
+                       agent=bool(merged.get("agent")), known_hosts=merged["known_hosts"],
+                       sudo=tuple(merged.get("sudo") or ()))
+    return service, access

@@ -1,0 +1,387 @@
+"""The `inside` probe: facts about a host gathered over one authenticated SSH session.
+
+Only the commands the wanted facts need are run (commands.py lists them all). A command that
+is missing, not permitted, timed out or cut makes the facts that need it errors, with why.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from scanner.models import Fact, FactValue, Observation, ProbeStatus, SshAccess
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.inside import parse
+from scanner.probes.inside.commands import FIXED, Command, declared
+from scanner.probes.inside.session import Answer, first_line, run_commands
+from scanner.probes.vantage import Login
+
+NEEDS: dict[str, tuple[str, ...]] = {
+    "host.firewall_policy": ("nft", "iptables"),
+    "host.listening": ("ss",),
+    "host.sshd_permit_root_login": ("sshd_t", "sshd_files"),
+    "host.sshd_password_authentication": ("sshd_t", "sshd_files"),
+    "host.web_workers": ("ps", "passwd"),
+    "host.log_retention_days": ("logrotate", "journald"),
+    "host.log_forward_targets": ("rsyslog", "journal_upload", "ps"),
+    "host.log_forward_age_seconds": ("forward_age", "now"),
+    "host.backups_overdue": ("backup", "now"),
+    "host.backup_rpo_minutes": (),
+    "host.backups_short": ("backup", "now"),
+    "host.backup_local_days": ("backup", "now"),
+    "host.ids_services": ("ps",),
+    "host.av_services": ("ps", "aide"),
+    "host.login_accounts": ("passwd",),
+    "host.sudo_accounts": ("group", "sudoers", "sudoers_d"),
+    "host.ops_services": ("ps",),
+}
+
+
+class Unknown(Exception):
+    """The fact cannot be established (the message says why); NotApplicable is separate."""
+
+
+class NotApplicable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: str
+    kind: str  # local | database | offsite
+    rpo_minutes: int | None
+    retention_days: int | None
+    section: str
+
+
+def backups_of(context: Mapping[str, tuple[str, ...]]) -> list[Backup]:
+    dirs = context.get("inside.backup_dirs", ())
+    kinds = context.get("inside.backup_kinds", ())
+    rpos = context.get("inside.backup_rpo_minutes", ())
+    keeps = context.get("inside.backup_retention_days", ())
+    return [Backup(d, kinds[i] if i < len(kinds) else "local",
+                   int(rpos[i]) if i < len(rpos) and rpos[i] else None,
+                   int(keeps[i]) if i < len(keeps) and keeps[i] else None, f"backup{i}")
+            for i, d in enumerate(dirs)]
+
+
+def plan_commands(wanted: frozenset[str], context: Mapping[str, tuple[str, ...]]
+                  ) -> tuple[Command, ...]:
+    ids = {s for n in wanted for s in NEEDS.get(n, ())}
+    fwd = context.get("inside.log_forward_file", ())
+    extra = declared([b.path for b in backups_of(context)] if "backup" in ids else [],
+                     fwd[0] if fwd and "forward_age" in ids else None)
+    return tuple(c for c in FIXED if c.id in ids) + extra
+
+
+def login_for(access: SshAccess, target: ProbeTarget, tofu: bool) -> Login:
+    address = access.address or target.address
+    if address is None:
+        raise ProbeFailure(f"host {access.host} has no address to log in to")
+    return Login(where=f"{access.host} ({address})", address=address, port=access.port,
+                 user=access.user,
+                 key_file=os.path.expanduser(access.key_file) if access.key_file else None,
+                 known_hosts=os.path.expanduser(access.known_hosts), agent=access.agent,
+                 trust_on_first_use=tofu)
+
+
+class InsideProbe:
+    name = "inside"
+    provides = frozenset(NEEDS)
+
+    def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+            known: Mapping[str, Fact]) -> list[Fact]:
+        names = sorted(wanted & self.provides)
+        access = ctx.options.ssh_access.get(target.host)
+        try:
+            if access is None:
+                raise ProbeFailure(f"the inventory declares no SSH access for host "
+                                   f"{target.host} (inside: user, key_file, known_hosts)")
+            commands = plan_commands(frozenset(names), target.context)
+            answers: dict[str, Answer] = {}
+            if commands:
+                with ctx._lock:
+                    ctx.connections += 1
+                answers = run_commands(login_for(access, target, ctx.options.trust_on_first_use),
+                                       commands, frozenset(access.sudo), ctx.timeout,
+                                       ctx.deadline)
+        except (ProbeFailure, ValueError) as exc:
+            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
+        sudo = frozenset(access.sudo)
+        view = Answers(answers, commands, sudo, time.time())
+        return [view.fact(n, target.context) for n in names]
+
+
+class Answers:
+    """The session's answers and how each fact is derived from them."""
+
+    def __init__(self, answers: Mapping[str, Answer], commands: Sequence[Command],
+                 sudo: frozenset[str], local_now: float) -> None:
+        self.answers, self.sudo = answers, sudo
+        self.shown = {c.id: c.shell(c.group in sudo) for c in commands}
+        self.local_now = local_now
+
+    def get(self, section: str, allow_failure: bool = False) -> Answer:
+        """The answer of a section, or Unknown with the reason."""
+        answer = self.answers.get(section)
+        command = self.shown.get(section, section)
+        if answer is None:
+            raise Unknown(f"`{command}` gave no answer (session cut short)")
+        problem = answer.problem(f"`{command}`")
+        if problem:
+            raise Unknown(problem)
+        if answer.status != 0 and not allow_failure:
+            raise Unknown(f"`{command}` failed with status {answer.status}: "
+                          f"{first_line(answer.text)}")
+        return answer
+
+    def fact(self, name: str, context: Mapping[str, tuple[str, ...]]) -> Fact:
+        derive: Callable[[Mapping[str, tuple[str, ...]]], tuple[FactValue, str]] = \
+            getattr(self, "_" + name.removeprefix("host."))
+        try:
+            value, summary = derive(context)
+        except Unknown as exc:
+            return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc))
+        except NotApplicable as exc:
+            return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            return Fact(name=name, status=ProbeStatus.ERROR,
+                        reason=f"unexpected output: {type(exc).__name__}: {exc}"[:300])
+        return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary=summary)
+
+    # ---- firewall, sockets, sshd
+
+    def _firewall_policy(self, _: object) -> tuple[FactValue, str]:
+        nft = self.answers.get("nft")
+        why_nft = ""
+        try:
+            found = parse.nft_input_policy(self.get("nft").text)
+            if found:
+                return found[0], f"{self.shown['nft']}: {found[1]}"
+        except Unknown as exc:
+            why_nft = str(exc)
+        try:
+            policy, how = parse.iptables_input_policy(self.get("iptables").text)
+            return policy, f"{self.shown['iptables']}: {how}"
+        except Unknown as exc:
+            if nft is not None and not why_nft:  # nft answered: nothing hooks input
+                return "accept", (f"{self.shown['nft']}: no chain on the input hook, "
+                                  f"nothing filters inbound packets ({exc})")
+            raise Unknown(f"{why_nft}; {exc}") from None
+
+    def _listening(self, _: object) -> tuple[FactValue, str]:
+        socks = parse.sockets(self.get("ss").text)
+        local = sorted({f"{s.port}/{s.proto}" for s in socks if s.loopback})
+        return parse.listening(socks), (f"{self.shown['ss']}: {len(socks)} listening sockets"
+                                        + (f"; loopback only (not counted): {', '.join(local)}"
+                                           if local else ""))
+
+    def _sshd(self) -> tuple[dict[str, str], str]:
+        try:
+            return parse.sshd_t(self.get("sshd_t").text), f"`{self.shown['sshd_t']}`"
+        except Unknown as exc:
+            files = self.get("sshd_files", allow_failure=True)
+            return (parse.sshd_files(files.text),
+                    f"sshd configuration files (sshd -T unusable: {exc}); first value wins, "
+                    "Match blocks ignored, OpenSSH defaults for unset keywords")
+
+    def _sshd_permit_root_login(self, _: object) -> tuple[FactValue, str]:
+        settings, how = self._sshd()
+        return settings["permitrootlogin"], how
+
+    def _sshd_password_authentication(self, _: object) -> tuple[FactValue, str]:
+        settings, how = self._sshd()
+        return settings["passwordauthentication"], how
+
+    # ---- processes
+
+    def _procs(self) -> list[parse.Process]:
+        return parse.processes(self.get("ps").text)
+
+    def _web_workers(self, _: object) -> tuple[FactValue, str]:
+        accounts = parse.passwd(self.get("passwd").text)
+        found = parse.web_workers(self._procs(), accounts)
+        if found is None:
+            raise NotApplicable(f"no web server process ({', '.join(parse.WEB_SERVERS)}) runs")
+        return found, f"{self.shown['ps']} and getent passwd"
+
+    def _ids_services(self, _: object) -> tuple[FactValue, str]:
+        return parse.named(self._procs(), parse.IDS), f"{self.shown['ps']}"
+
+    def _ops_services(self, _: object) -> tuple[FactValue, str]:
+        return parse.named(self._procs(), parse.OPS), f"{self.shown['ps']}"
+
+    def _av_services(self, _: object) -> tuple[FactValue, str]:
+        found = list(parse.named(self._procs(), parse.AV))
+        present = self.get("aide", allow_failure=True).text.splitlines()
+        db = [p for p in present if p.startswith("/var/lib/aide/aide.db")]
+        schedule = [p for p in present if p.startswith(("/etc/cron", "/lib/systemd"))]
+        if db and schedule:
+            found.append(Observation(value="aide", detail=f"{db[0]}, scheduled by {schedule[0]}"))
+        return tuple(found), f"{self.shown['ps']}; AIDE database and schedule files"
+
+    # ---- logs
+
+    def _log_retention_days(self, context: Mapping[str, tuple[str, ...]]
+                            ) -> tuple[FactValue, str]:
+        declared = context.get("inside.log_paths", ())
+        rotations = parse.logrotate(self.get("logrotate", allow_failure=True).text)
+        shown: list[str] = []
+        days: list[int] = []
+        for path in declared or ():
+            if path == "journal":
+                kept = parse.journald_retention_days(
+                    self.get("journald", allow_failure=True).text)
+                if kept is None:
+                    raise Unknown("journald has no MaxRetentionSec: it keeps logs by size, "
+                                  "so their age is unknown")
+                days.append(kept)
+                shown.append(f"journal: {kept} d (MaxRetentionSec)")
+                continue
+            matching = [r for r in rotations if parse.covers(r, path)]
+            if not matching:
+                raise Unknown(f"no logrotate rule covers {path}: its retention is unknown")
+            kept = min(r.days for r in matching)
+            days.append(kept)
+            shown.append(f"{path}: {kept} d ({matching[0].where})")
+        if not declared:
+            if not rotations:
+                raise Unknown("no logrotate rule found (/etc/logrotate.conf, /etc/logrotate.d)")
+            days = [r.days for r in rotations]
+            worst = min(rotations, key=lambda r: r.days)
+            shown.append(f"shortest of {len(rotations)} logrotate rules: "
+                         f"{' '.join(worst.patterns)} {worst.days} d ({worst.where})")
+        return min(days), "rotate × period, capped by maxage; " + "; ".join(shown)
+
+    def _log_forward_targets(self, _: object) -> tuple[FactValue, str]:
+        procs = self._procs()
+        out: list[Observation] = []
+        notes = []
+        rsyslog = parse.rsyslog_targets(self.get("rsyslog", allow_failure=True).text)
+        if rsyslog and any(p.named("rsyslogd") for p in procs):
+            out += rsyslog
+        elif rsyslog:
+            notes.append("rsyslog targets configured but rsyslogd is not running")
+        upload = parse.journal_upload_targets(self.get("journal_upload", allow_failure=True).text)
+        if upload and any(p.named("systemd-journal-upload") for p in procs):
+            out += upload
+        elif upload:
+            notes.append("journal-upload URL configured but systemd-journal-upload is not "
+                         "running")
+        return tuple(out), "rsyslog and journal-upload configuration, running daemons" + (
+            f"; {'; '.join(notes)}" if notes else "")
+
+    def _now(self) -> float:
+        return float(self.get("now").text.strip())
+
+    def _log_forward_age_seconds(self, context: Mapping[str, tuple[str, ...]]
+                                 ) -> tuple[FactValue, str]:
+        declared = context.get("inside.log_forward_file", ())
+        if not declared:
+            raise NotApplicable("the inventory declares no last-forwarded file "
+                                "(inside.log_forwarding.last_file)")
+        mtime = float(self.get("forward_age").text.strip())
+        age = max(0, int(self._now() - mtime))
+        return age, f"{declared[0]} modified {age} s before the host's clock"
+
+    # ---- backups
+
+    def _measure(self, context: Mapping[str, tuple[str, ...]]
+                 ) -> list[tuple[Backup, list[float]]]:
+        found = backups_of(context)
+        if not found:
+            raise NotApplicable("the inventory declares no backup directory for this host")
+        out = []
+        for b in found:
+            answer = self.get(b.section, allow_failure=True)
+            if answer.status != 0 and "No such file" not in answer.text:
+                raise Unknown(f"`{self.shown[b.section]}` failed with status {answer.status}:"
+                              f" {first_line(answer.text)}")
+            out.append((b, parse.mtimes(answer.text)))
+        return out
+
+    def _summary(self, measured: list[tuple[Backup, list[float]]], now: float) -> str:
+        parts = []
+        for b, times in measured:
+            if not times:
+                parts.append(f"{b.path}: no file")
+                continue
+            parts.append(f"{b.path}: {len(times)} files, newest {_age(now - max(times))} old, "
+                         f"oldest {_age(now - min(times))} old")
+        return "; ".join(parts)
+
+    def _backups_overdue(self, context: Mapping[str, tuple[str, ...]]) -> tuple[FactValue, str]:
+        measured, now = self._measure(context), self._now()
+        late = []
+        for b, times in measured:
+            if b.rpo_minutes is None:
+                continue
+            age = (now - max(times)) / 60 if times else None
+            if age is None or age > b.rpo_minutes:
+                late.append(Observation(value=b.path, detail=(
+                    f"newest file {_age(age * 60)} old, RPO {b.rpo_minutes} min" if age
+                    is not None else f"no file, RPO {b.rpo_minutes} min")))
+        return tuple(late), self._summary(measured, now)
+
+    def _backups_short(self, context: Mapping[str, tuple[str, ...]]) -> tuple[FactValue, str]:
+        measured, now = self._measure(context), self._now()
+        short = []
+        for b, times in measured:
+            if b.retention_days is None:
+                continue
+            days = (now - min(times)) / 86400 if times else None
+            if days is None or days < b.retention_days:
+                short.append(Observation(value=b.path, detail=(
+                    f"oldest file {_age(days * 86400)} old, retention {b.retention_days} d"
+                    if days is not None else f"no file, retention {b.retention_days} d")))
+        return tuple(short), self._summary(measured, now)
+
+    def _backup_local_days(self, context: Mapping[str, tuple[str, ...]]
+                           ) -> tuple[FactValue, str]:
+        measured, now = self._measure(context), self._now()
+        local = [(b, t) for b, t in measured if b.kind != "offsite"]
+        if not local:
+            raise NotApplicable("no local backup directory declared")
+        days = min(int((now - min(t)) / 86400) if t else 0 for _, t in local)
+        return days, self._summary(local, now)
+
+    def _backup_rpo_minutes(self, context: Mapping[str, tuple[str, ...]]
+                            ) -> tuple[FactValue, str]:
+        rpos = [b.rpo_minutes for b in backups_of(context) if b.rpo_minutes is not None]
+        if not rpos:
+            raise NotApplicable("the inventory declares no RPO for this host's backups")
+        return max(rpos), "declared in the inventory"
+
+    # ---- accounts
+
+    def _login_accounts(self, _: object) -> tuple[FactValue, str]:
+        accounts = parse.passwd(self.get("passwd").text)
+        return tuple(Observation(value=a.name, detail=f"uid {a.uid}, {a.shell}")
+                     for a in sorted(accounts.values(), key=lambda a: a.uid) if a.login), \
+            "getent passwd: accounts whose shell is not nologin/false"
+
+    def _sudo_accounts(self, _: object) -> tuple[FactValue, str]:
+        groups = parse.groups(self.get("group").text)
+        sudoers = self.get("sudoers", allow_failure=True)
+        text = ""
+        if sudoers.status == 0:
+            text = sudoers.text + "\n" + self.get("sudoers_d", allow_failure=True).text
+            if self.answers["sudoers_d"].status != 0 and "No such file" not in \
+                    self.answers["sudoers_d"].text:
+                self.get("sudoers_d")  # raises with the reason
+        elif "No such file" not in sudoers.text:
+            self.get("sudoers")  # raises with the reason
+        found = parse.sudo_accounts(groups, text)
+        how = "sudo/wheel/admin groups" + (" and sudoers" if text else " (no /etc/sudoers)")
+        return tuple(Observation(value=k, detail=v) for k, v in sorted(found.items())), how
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
