@@ -22,7 +22,7 @@ def inside_subject(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any]
     if not own and not from_role:
         return None
     merged = {**from_role, **own}
-    where = (*at, "inside") if own else ("roles", role, "inside")
+    where: tuple[str | int, ...] = (*at, "inside") if own else ("roles", str(role), "inside")
     if "user" not in merged or "known_hosts" not in merged:
         raise doc.error(where, "expected 'user' and 'known_hosts' (here or in the role's "
                         "'inside') to log in for the host checks")
