@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
-from scanner.facts import FACTS, FactKind
+from scanner.facts import FACTS, REPORT_ONLY, FactKind
 from scanner.inventory import ScopeError, in_scope
 from scanner.models import (
     Fact,
@@ -67,7 +67,8 @@ def plan(rules: RuleSet, service: Service) -> dict[str, frozenset[str]]:
             if service.protocol in spec.services:
                 wanted.setdefault(spec.probe, set()).add(name)
     for name, spec in FACTS.items():  # facts for the reports only ride along, free
-        if spec.kind is FactKind.CHAIN and spec.probe in wanted:
+        if (spec.kind is FactKind.CHAIN or name in REPORT_ONLY) and spec.probe in wanted \
+                and service.protocol in spec.services:
             wanted[spec.probe].add(name)
     return {p: frozenset(wanted[p]) for p in PROBE_ORDER if p in wanted}
 

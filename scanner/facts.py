@@ -190,3 +190,6 @@ _SPECS = (
 )
 
 FACTS: dict[str, FactSpec] = {s.name: s for s in _SPECS}
+
+# gathered whenever their probe runs, for the reports (no rule needs to ask for them)
+REPORT_ONLY = frozenset({"ssh.ident", "ssh.host_keys", "ssh.compression"})

@@ -11,6 +11,8 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v nc >/dev/null || need+=(netcat-openbsd)
+# the host-check tests: real sshd sessions whose scan account uses sudo -n for named commands
+command -v sudo >/dev/null || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing system packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2

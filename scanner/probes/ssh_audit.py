@@ -8,11 +8,13 @@ algorithm. Nothing is authenticated; no credentials are sent.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping
 
 import paramiko
+from paramiko.kex_curve25519 import KexCurve25519
 
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
@@ -32,6 +34,19 @@ _FAMILIES = {"ssh-ed25519": "ed25519", "ecdsa-sha2-nistp256": "ecdsa-p256",
              "rsa-sha2-512": "rsa", "rsa-sha2-256": "rsa", "ssh-rsa": "rsa"}
 
 
+logging.getLogger("paramiko").addHandler(logging.NullHandler())  # failures are facts, not logs
+
+
+class _KeyReader(paramiko.Transport):
+    """paramiko knows RFC 8731's curve25519-sha256 only by its older @libssh.org name, and
+    servers hardened by the usual guides offer only the RFC name."""
+
+    _kex_info = {**paramiko.Transport._kex_info,  # type: ignore[attr-defined]
+                 "curve25519-sha256": KexCurve25519}
+    _preferred_kex = ("curve25519-sha256",
+                      *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
+
+
 def openssh_version(ident: str) -> int | None:
     """`SSH-2.0-OpenSSH_9.2p1 ...` -> 902 (major × 100 + minor); None for other software."""
     m = _OPENSSH.match(ident)
@@ -42,7 +57,7 @@ def fetch_host_key(ctx: ProbeContext, target: ProbeTarget, algorithm: str) -> pa
     """One handshake limited to `algorithm`; returns the server's key (never authenticates)."""
     sock = ctx.connect(target)
     left = max(0.1, min(ctx.timeout, ctx.deadline - time.monotonic()))
-    transport = paramiko.Transport(sock)
+    transport = _KeyReader(sock)
     try:
         transport.banner_timeout = transport.handshake_timeout = left
         transport.get_security_options().key_types = (algorithm,)
