@@ -70,13 +70,14 @@ class Sshd:
 
     def config(self) -> Path:
         path = self.workdir / f"sshd-{self.name}.conf"
+        base = {"PidFile": "none", "UsePAM": "no", "StrictModes": "no",
+                "PermitRootLogin": "prohibit-password", "PasswordAuthentication": "no",
+                "KbdInteractiveAuthentication": "no", "AuthenticationMethods": "publickey",
+                "PrintMotd": "no", "LogLevel": "ERROR"}
         lines = [f"ListenAddress {self.address}:{self.port}",
                  *(f"HostKey {k}" for k in self.host_keys),
-                 f"AuthorizedKeysFile {self.authorized_keys}", "PidFile none", "UsePAM no",
-                 "StrictModes no", "PermitRootLogin prohibit-password",
-                 "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-                 "AuthenticationMethods publickey", "PrintMotd no", "LogLevel ERROR",
-                 *(f"{k} {v}" for k, v in self.settings.items())]
+                 f"AuthorizedKeysFile {self.authorized_keys}",
+                 *(f"{k} {v}" for k, v in {**base, **self.settings}.items() if v)]
         path.write_text("\n".join(lines) + "\n")
         return path
 
