@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from typing import ClassVar
 
 import paramiko
 from paramiko.kex_curve25519 import KexCurve25519
@@ -41,10 +42,11 @@ class _KeyReader(paramiko.Transport):
     """paramiko knows RFC 8731's curve25519-sha256 only by its older @libssh.org name, and
     servers hardened by the usual guides offer only the RFC name."""
 
-    _kex_info = {**paramiko.Transport._kex_info,  # type: ignore[attr-defined]
-                 "curve25519-sha256": KexCurve25519}
-    _preferred_kex = ("curve25519-sha256",
-                      *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
+    _kex_info: ClassVar[dict[str, type]] = {
+        **paramiko.Transport._kex_info,  # type: ignore[attr-defined]
+        "curve25519-sha256": KexCurve25519}
+    _preferred_kex: ClassVar[tuple[str, ...]] = (
+        "curve25519-sha256", *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
 
 
 def openssh_version(ident: str) -> int | None:

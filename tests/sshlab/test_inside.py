@@ -3,7 +3,6 @@ compliant host and fails on the other; failures of the session are errors, never
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,9 +107,7 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
     host = lab.hosts["good"]
     host.ss_mode(mode)
     try:
-        start = time.monotonic()
         result = scan(lab, data, tmp_path, timeout=1.5)
-        elapsed = time.monotonic() - start
     finally:
         host.ss_mode("")
     got = verdicts(result, "good")
@@ -118,4 +115,3 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
     assert reason in next(r.message for r in result.results
                           if r.rule_id == "HST-SOCK-001" and r.service == "good/inside")
     assert got["HST-FW-001"] is Status.PASS  # the other commands still answered
-    assert elapsed < 60
