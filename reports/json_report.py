@@ -9,6 +9,7 @@ the committed JSON Schema of that file; regenerate it with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -31,11 +32,23 @@ def render_json(result: ScanResult) -> str:
 
 
 def load_json(text: str | bytes) -> ScanResult:
-    """Parse and validate a result written by `render_json`; raise ResultLoadError if invalid."""
+    """Parse and validate a result written by `render_json`; raise ResultLoadError if invalid.
+    Older schema versions are upgraded first (`upgrade`)."""
+    with contextlib.suppress(ValueError):  # not JSON: the validation below says so
+        text = json.dumps(upgrade(json.loads(text)))
     try:
+        # JSON mode: values such as dates are read as the JSON file writes them
         return ScanResult.model_validate_json(text)
     except ValidationError as exc:
         raise ResultLoadError(_describe(exc)) from exc
+
+
+def upgrade(data: Any) -> Any:
+    """Bring an older result to the current schema version. "1" -> "2": every change is
+    additive with defaults (new subject kinds ssh and inside, inventory.ssh_access)."""
+    if isinstance(data, dict) and data.get("schema_version") == "1":
+        data = {**data, "schema_version": "2"}
+    return data
 
 
 def _describe(exc: ValidationError) -> str:

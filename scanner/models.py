@@ -347,7 +347,7 @@ class RuleResult(Frozen):
 
 
 class ScanResult(Frozen):
-    schema_version: Literal["1"] = "1"
+    schema_version: Literal["2"] = "2"  # reports/json_report.py upgrades "1" results
     tool: str = "rempart"
     tool_version: str
     started_at: datetime

@@ -103,7 +103,7 @@ CASES = [
     (GOOD.replace("192.0.2.10", "198.51.100.7"), "6:14: hosts[0].address: 198.51.100.7 is outside "
      "the declared scope (192.0.2.0/24, 2001:db8::/32); add its network to 'scope'"),
     (GOOD.replace("protocol: smtp", "protocol: smtq"), "11:30: hosts[0].services[1].protocol: "
-     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s, http; got 'smtq'"),
+     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s, http, ssh; got 'smtq'"),
     (GOOD.replace("port: 443", "port: 70000"), "10:16: hosts[0].services[0].port: expected a "
      "number at most 65535; got 70000"),
     (GOOD.replace("192.0.2.0/24", "192.0.2.0/33"), "3:9: scope[0]: expected a network in CIDR "
@@ -114,8 +114,8 @@ CASES = [
      "expected a date like 2027-06-30; got 'next year'"),
     (GOOD.replace("name: v6", "name: front"), "12:11: hosts[1].name: duplicate host name 'front'"),
     (GOOD.replace("    role: presentation\n", "    rôle: presentation\n"),
-     "8:5: hosts[0].rôle: unknown field 'rôle'; expected one of: address, dns_name, name, role, "
-     "services"),
+     "8:5: hosts[0].rôle: unknown field 'rôle'; expected one of: address, dns_name, inside, "
+     "name, role, services"),
     (GOOD.replace("contract: {customer: Clinique Exemple, end_date: 2027-06-30}\n", ""),
      "1:1: (document): missing required field 'contract'"),
 ]
