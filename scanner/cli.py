@@ -104,7 +104,7 @@ def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
 rules_option = click.option(
     "--rules", "rule_refs", multiple=True, metavar="PACK|FILE",
     help=f"Rule pack to add: a built-in name ({', '.join(BUILTIN_PACKS)}) or a YAML file. "
-         "Repeatable. saas-baseline and network-baseline are loaded unless "
+         "Repeatable. saas-baseline, network-baseline and host-baseline are loaded unless "
          "--no-default-rules; ops-performance (response time) is opt-in.")
 no_default_option = click.option("--no-default-rules", is_flag=True,
                                  help="Do not load the built-in default packs.")
@@ -130,8 +130,8 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, metavar="HOST:PORT[/PROTOCOL]",
               help="Scan this service without an inventory (repeatable). PROTOCOL is one of "
-                   "https, http, tls, smtp, smtps, imap, imaps, pop3, pop3s (default from the "
-                   "port).")
+                   "https, http, tls, smtp, smtps, imap, imaps, pop3, pop3s, ssh (default from "
+                   "the port).")
 @click.option("--scope", "scopes", multiple=True, metavar="CIDR",
               help="With --target: networks you are authorised to scan (default: loopback).")
 @click.option("--contract-end", callback=_date, metavar="YYYY-MM-DD",
@@ -158,6 +158,9 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.option("--dns-server", metavar="ADDRESS[:PORT]",
               help="Resolver for SPF look-ups (default: the inventory's mail.dns_server, "
                    "else the system resolver).")
+@click.option("--trust-on-first-use", is_flag=True,
+              help="Host checks: accept an SSH host key that is not in the host's known_hosts "
+                   "yet and add it there (default: refuse, naming the fingerprint seen).")
 @click.option("-v", "--verbose", is_flag=True, help="List passed rules in the summary too.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @input_errors
@@ -165,8 +168,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
          sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
          concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
-         ports: str, udp: bool, flow_sweep: bool, dns_server: str | None, verbose: bool,
-         quiet: bool) -> None:
+         ports: str, udp: bool, flow_sweep: bool, dns_server: str | None,
+         trust_on_first_use: bool, verbose: bool, quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
     \b
@@ -174,6 +177,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
       rempart scan inventory.yaml --sarif rempart.sarif --json result.json --html report.html
       rempart scan inventory.yaml --rules my-pack.yaml --fail-on high
       rempart scan --target 127.0.0.1:8443/https --contract-end 2027-06-30
+      rempart scan --target 203.0.113.10:22/ssh --scope 203.0.113.0/24
     """
     if (inventory is None) == (not targets):
         raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
@@ -184,7 +188,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     rules = load_rules(rule_refs, no_default_rules)
     options = ScanOptions(concurrency=concurrency, timeout=timeout,
                           service_budget=service_budget, ca_file=ca_file,
-                          probe=probe_options(inv, ports, udp, dns_server, flow_sweep))
+                          probe=probe_options(inv, ports, udp, dns_server, flow_sweep,
+                                              trust_on_first_use))
     from scanner.progress import scan_with_progress
 
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
@@ -196,7 +201,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
 
 
 def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None,
-                  flow_sweep: bool = False) -> ProbeOptions:
+                  flow_sweep: bool = False, trust_on_first_use: bool = False) -> ProbeOptions:
     if not re.fullmatch(r"[0-9,\-]+", ports):
         raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
                                  param_hint="--ports")
@@ -206,7 +211,9 @@ def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | N
                          "key_file": v.key_file, "known_hosts": v.known_hosts}
                 for v in inv.vantages}
     return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
-                        vantages=vantages, flow_sweep=flow_sweep)
+                        vantages=vantages, flow_sweep=flow_sweep,
+                        ssh_access={a.host: a for a in inv.ssh_access},
+                        trust_on_first_use=trust_on_first_use)
 
 
 def check_dns_server_option(text: str, scope: Sequence[str]) -> None:

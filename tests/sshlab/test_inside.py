@@ -3,6 +3,13 @@ compliant host and fails on the other; failures of the session are errors, never
 
 from __future__ import annotations
 
+import contextlib
+import json
+import select
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,11 +17,14 @@ import pytest
 
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
-from scanner.models import ProbeStatus, ScanResult, Status
-from scanner.probes.base import ProbeOptions
+from scanner.models import Fact, ProbeStatus, ScanResult, ServiceProtocol, SshAccess, Status
+from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
+from scanner.probes.inside.probe import InsideProbe
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
-from tests.sshlab.hostlab import HostLab, missing_requirements
+from scanner.yamlsrc import SourceError
+from tests.sshlab.hostlab import HostLab, LabHost, missing_requirements
+from tests.sshlab.sshd import keygen
 from tests.sshlab.states import bad_state, good_state, inventory, prepare_backups
 
 RULES = build_ruleset([load_pack("host-baseline")])
@@ -115,3 +125,167 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
     assert reason in next(r.message for r in result.results
                           if r.rule_id == "HST-SOCK-001" and r.service == "good/inside")
     assert got["HST-FW-001"] is Status.PASS  # the other commands still answered
+
+
+# ---- the session itself: host keys, credentials, hostile peers and inventories -----------
+
+def probe_facts(lab: HostLab, known_hosts: Path | None = None, key: Path | None = None,
+                address: str | None = None, port: int = 22, tofu: bool = False,
+                context: dict[str, tuple[str, ...]] | None = None,
+                wanted: frozenset[str] | None = None) -> list[Fact]:
+    host = lab.hosts["good"]
+    address = address or host.address
+    access = SshAccess(host="good", address=address, port=port, user="root",
+                       key_file=str(key or lab.client_key),
+                       known_hosts=str(known_hosts or lab.known_hosts))
+    target = ProbeTarget(address, 0, ServiceProtocol.INSIDE, None, address, host="good",
+                         context=context or {})
+    ctx = ProbeContext(timeout=2.0, deadline=time.monotonic() + 60,
+                       options=ProbeOptions(ssh_access={"good": access},
+                                            trust_on_first_use=tofu))
+    return InsideProbe().run(target, wanted or InsideProbe.provides, ctx, {})
+
+
+def errors(facts: list[Fact]) -> set[str]:
+    assert facts and all(f.status is ProbeStatus.ERROR for f in facts), facts
+    return {f.reason or "" for f in facts}
+
+
+def fingerprint(host: LabHost) -> str:
+    out = subprocess.run(["ssh-keygen", "-l", "-f", str(host.dir / "ssh_host_ed25519_key.pub")],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()[1]
+
+
+def test_unknown_host_key_is_refused_naming_host_and_fingerprint(
+        lab: HostLab, tmp_path: Path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    (reason,) = errors(probe_facts(lab, known_hosts=empty))
+    host = lab.hosts["good"]
+    assert reason.startswith(f"host key of good ({host.address}) not in {empty}")
+    assert f"it presented ssh-ed25519 {fingerprint(host)}" in reason
+    assert "--trust-on-first-use" in reason
+    assert empty.read_text() == ""
+
+
+def test_trust_on_first_use_only_when_asked(lab: HostLab, tmp_path: Path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    facts = probe_facts(lab, known_hosts=empty, tofu=True,
+                        wanted=frozenset({"host.firewall_policy"}))
+    assert facts[0].value == "drop"
+    assert empty.read_text().startswith(f"{lab.hosts['good'].address} ssh-ed25519 ")
+
+
+def test_changed_host_key_and_wrong_client_key_are_refused(
+        lab: HostLab, tmp_path: Path) -> None:
+    other = keygen(tmp_path / "other", "ed25519")
+    wrong = tmp_path / "wrong_known_hosts"
+    blob = " ".join(Path(f"{other}.pub").read_text().split()[:2])
+    wrong.write_text(f"{lab.hosts['good'].address} {blob}\n")
+    (reason,) = errors(probe_facts(lab, known_hosts=wrong))
+    assert "does not match" in reason and fingerprint(lab.hosts["good"]) in reason
+    (reason,) = errors(probe_facts(lab, key=other))
+    assert reason.startswith(f"SSH authentication to good ({lab.hosts['good'].address}) as "
+                             f"root with key {other} refused")
+    assert "PRIVATE KEY" not in reason and Path(other).read_text().split("\n")[1] not in reason
+
+
+class CuttingProxy:
+    """127.0.0.1:port -> the host's sshd; drops both sides once `limit` bytes came back."""
+
+    def __init__(self, upstream: tuple[str, int], limit: int) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.upstream, self.limit = upstream, limit
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        client, _ = self.server.accept()
+        up = socket.create_connection(self.upstream)
+        sent = 0
+        with client, up:
+            while sent < self.limit:
+                ready, _, _ = select.select([client, up], [], [], 10)
+                if not ready:
+                    break
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (up if sock is client else client).sendall(data)
+                    sent += len(data) if sock is up else 0
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(10)
+
+
+def test_connection_dropped_mid_session_is_an_error(lab: HostLab, tmp_path: Path) -> None:
+    host = lab.hosts["good"]
+    host.ss_mode("flood")  # plenty of output, so the cut falls inside the commands' answers
+    proxy = CuttingProxy((host.address, 22), limit=64 * 1024)
+    known = tmp_path / "known_hosts"
+    blob = " ".join((host.dir / "ssh_host_ed25519_key.pub").read_text().split()[:2])
+    known.write_text(f"[127.0.0.1]:{proxy.port} {blob}\n")
+    try:
+        facts = {f.name: f for f in probe_facts(lab, known_hosts=known, address="127.0.0.1",
+                                                port=proxy.port)}
+    finally:
+        host.ss_mode("")
+        proxy.close()
+    for name in ("host.listening", "host.ids_services", "host.login_accounts"):  # after the cut
+        assert facts[name].status is ProbeStatus.ERROR
+        assert "ended before this command finished" in (facts[name].reason or ""), name
+    assert facts["host.firewall_policy"].value == "drop"  # answered whole before the cut
+
+
+def test_endless_banner_is_an_error(lab: HostLab, tmp_path: Path) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def chatter() -> None:
+        conn, _ = server.accept()
+        with conn, contextlib.suppress(OSError):
+            while not stop.is_set():
+                conn.sendall(b"please wait, still loading\r\n")
+                time.sleep(0.01)
+
+    thread = threading.Thread(target=chatter, daemon=True)
+    thread.start()
+    try:
+        reasons = errors(probe_facts(lab, address="127.0.0.1", port=server.getsockname()[1]))
+    finally:
+        stop.set()
+        server.close()
+        thread.join(10)
+    assert all("SSH connection to good (127.0.0.1)" in r for r in reasons), reasons
+
+
+HOSTILE = ["/tmp/x'; touch {m}; echo '", '/tmp/x"; touch {m}; echo "', "/tmp/$(touch {m})",
+           "/tmp/`touch {m}`", "/tmp/x\\' ; touch {m} #"]
+
+
+def test_hostile_inventory_values_never_reach_a_shell_unquoted(
+        lab: HostLab, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    paths = tuple(p.format(m=marker) for p in HOSTILE)
+    facts = probe_facts(lab, context={"inside.backup_dirs": paths,
+                                      "inside.backup_rpo_minutes": ("60",) * len(paths)},
+                        wanted=frozenset({"host.backups_overdue"}))
+    assert not marker.exists()
+    assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
+    assert {o.value for o in facts[0].value} == set(paths)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["web;id", "web$(id)", "-oProxyCommand=id", "web name"])
+def test_hostile_host_name_is_refused_by_the_inventory(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "inventory.yaml"
+    path.write_text("rempart: 1\ncontract: {customer: X}\nscope: [203.0.113.0/24]\nhosts:\n"
+                    f"  - name: {json.dumps(name)}\n    address: 203.0.113.5\n"
+                    "    services: [{port: 22, protocol: ssh}]\n"
+                    "    inside: {user: scan, key_file: /k, known_hosts: /kh}\n")
+    with pytest.raises(SourceError, match=r"hosts\[0\]\.name"):
+        load_inventory(path)

@@ -7,7 +7,6 @@ is missing, not permitted, timed out or cut makes the facts that need it errors,
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -101,16 +100,17 @@ class InsideProbe:
                                    f"{target.host} (inside: user, key_file, known_hosts)")
             commands = plan_commands(frozenset(names), target.context)
             answers: dict[str, Answer] = {}
+            ended = ""
             if commands:
                 with ctx._lock:
                     ctx.connections += 1
-                answers = run_commands(login_for(access, target, ctx.options.trust_on_first_use),
-                                       commands, frozenset(access.sudo), ctx.timeout,
-                                       ctx.deadline)
+                answers, ended = run_commands(
+                    login_for(access, target, ctx.options.trust_on_first_use), commands,
+                    frozenset(access.sudo), ctx.timeout, ctx.deadline)
         except (ProbeFailure, ValueError) as exc:
             return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
         sudo = frozenset(access.sudo)
-        view = Answers(answers, commands, sudo, time.time())
+        view = Answers(answers, commands, sudo, ended)
         return [view.fact(n, target.context) for n in names]
 
 
@@ -118,17 +118,16 @@ class Answers:
     """The session's answers and how each fact is derived from them."""
 
     def __init__(self, answers: Mapping[str, Answer], commands: Sequence[Command],
-                 sudo: frozenset[str], local_now: float) -> None:
-        self.answers, self.sudo = answers, sudo
+                 sudo: frozenset[str], ended: str = "") -> None:
+        self.answers, self.sudo, self.ended = answers, sudo, ended
         self.shown = {c.id: c.shell(c.group in sudo) for c in commands}
-        self.local_now = local_now
 
     def get(self, section: str, allow_failure: bool = False) -> Answer:
         """The answer of a section, or Unknown with the reason."""
         answer = self.answers.get(section)
         command = self.shown.get(section, section)
         if answer is None:
-            raise Unknown(f"`{command}` gave no answer (session cut short)")
+            raise Unknown(f"`{command}`: " + (self.ended or "no answer"))
         problem = answer.problem(f"`{command}`")
         if problem:
             raise Unknown(problem)

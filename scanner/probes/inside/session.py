@@ -65,20 +65,25 @@ def split_answers(raw: bytes, nonce: str, ids: Sequence[str]) -> dict[str, Answe
 
 
 def run_commands(login: Login, commands: Sequence[Command], sudo: frozenset[str],
-                 timeout: float, deadline: float) -> dict[str, Answer]:
-    """Log in once and run every command; a failed login or session is a ProbeFailure."""
+                 timeout: float, deadline: float) -> tuple[dict[str, Answer], str]:
+    """Log in once and run every command; a failed login or session is a ProbeFailure.
+    Returns the complete answers and, when the session ended early, why the rest is missing
+    (answers framed before a drop are whole: each ends with its own marker)."""
     per_command = max(1, int(min(timeout * 2, 30)))
     text, nonce = script(commands, sudo, per_command)
     client = connect_client(login, timeout, deadline)
     try:
         limit = max(1.0, min(len(commands) * (per_command + 1) + timeout,
                              deadline - time.monotonic()))
-        raw, _ = run_script(client, text, limit, login.where,
-                            max_output=len(commands) * (CAP + 256) + 4096)
+        raw, status = run_script(client, text, limit, login.where,
+                                 max_output=len(commands) * (CAP + 256) + 4096)
     finally:
         client.close()
     answers = split_answers(raw, nonce, [c.id for c in commands])
     if not answers:
         raise ProbeFailure(f"no answer from {login.where}: the session ended before the "
                            "first command finished")
-    return answers
+    ended = "" if status == 0 else (f"the SSH session to {login.where} ended before this "
+                                    f"command finished (exit status {status}: connection "
+                                    "dropped?)")
+    return answers, ended
