@@ -44,11 +44,32 @@ def load_json(text: str | bytes) -> ScanResult:
 
 
 def upgrade(data: Any) -> Any:
-    """Bring an older result to the current schema version. "1" -> "2": every change is
-    additive with defaults (new subject kinds ssh and inside, inventory.ssh_access)."""
-    if isinstance(data, dict) and data.get("schema_version") == "1":
-        data = {**data, "schema_version": "2"}
+    """Bring an older result to the current schema version. "1" -> "2": additive changes with
+    defaults (new subject kinds ssh and inside, inventory.ssh_access, failure categories)."""
+    if not isinstance(data, dict):
+        return data
+    version = data.get("schema_version")
+    if version == "1":
+        data = _v1_to_v2(data)
     return data
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 recorded no failure category: its errors become `unspecified`."""
+    services = []
+    for report in data.get("services") or []:
+        if isinstance(report, dict):
+            report = {**report,
+                      "facts": [_with_category(f) for f in report.get("facts") or []],
+                      "probes": [_with_category(r) for r in report.get("probes") or []]}
+        services.append(report)
+    return {**data, "schema_version": "2", "services": services}
+
+
+def _with_category(item: Any) -> Any:
+    if isinstance(item, dict) and item.get("status") == "error" and "category" not in item:
+        return {**item, "category": "unspecified"}
+    return item
 
 
 def _describe(exc: ValidationError) -> str:

@@ -18,12 +18,13 @@ from scanner.models import (
     InventoryInfo,
     ProbeRun,
     ProbeStatus,
+    ReasonCategory,
     RuleResult,
     ScanResult,
     Service,
     ServiceReport,
 )
-from scanner.probes.base import Probe, ProbeContext, ProbeOptions, ProbeTarget
+from scanner.probes.base import Probe, ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
@@ -107,30 +108,37 @@ def scan_service(service: Service, address: str | None, wanted: Mapping[str, fro
     for name, fact_names in wanted.items():
         before, start = ctx.connections, time.monotonic()
         probe = probes.get(name)
-        got = (_run_probe(probe, target, fact_names, ctx, facts) if probe else
-               [Fact(name=n, status=ProbeStatus.ERROR, reason=f"no probe '{name}' is available")
+        got = (run_probe(probe, target, fact_names, ctx, facts) if probe else
+               [ProbeFailure(f"no probe '{name}' is available",
+                             ReasonCategory.MISSING_DEPENDENCY).fact(n)
                 for n in sorted(fact_names)])
         for fact in got:
             facts[fact.name] = fact
         for missing in fact_names - {f.name for f in got}:
-            facts[missing] = Fact(name=missing, status=ProbeStatus.ERROR,
-                                  reason=f"probe {name} did not report this fact")
+            facts[missing] = ProbeFailure(f"probe {name} did not report this fact",
+                                          ReasonCategory.INTERNAL_ERROR).fact(missing)
         errors = [f for f in got if f.status is ProbeStatus.ERROR]
         runs.append(ProbeRun(
             probe=name, status=ProbeStatus.ERROR if errors else ProbeStatus.COMPLETED,
             reason=errors[0].reason if errors else None,
+            category=errors[0].category if errors else None,
             connections=ctx.connections - before, seconds=round(time.monotonic() - start, 3)))
     ordered = tuple(facts[n] for n in FACTS if n in facts)
     return ServiceReport(service=service, facts=ordered, probes=tuple(runs))
 
 
-def _run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+def run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
                known: Mapping[str, Fact]) -> list[Fact]:
+    """The one boundary where a probe's exceptions become data (every wanted fact an error)."""
     try:
         return [f for f in probe.run(target, wanted, ctx, known) if f.name in wanted]
-    except Exception as exc:  # a probe bug is data too: the facts become errors
-        reason = f"probe {probe.name} failed: {type(exc).__name__}: {exc}"
-        return [Fact(name=n, status=ProbeStatus.ERROR, reason=reason) for n in sorted(wanted)]
+    except ProbeFailure as exc:
+        failure = exc
+    except Exception as exc:  # a bug in Rempart: data too, in its own category
+        failure = ProbeFailure(f"probe {probe.name} crashed: {type(exc).__name__}: {exc}",
+                               ReasonCategory.INTERNAL_ERROR)
+    names = [n for n in FACTS if n in wanted] + sorted(wanted - FACTS.keys())
+    return [failure.fact(n) for n in names]
 
 
 def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,

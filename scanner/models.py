@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
@@ -232,6 +232,26 @@ class ProbeStatus(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class ReasonCategory(StrEnum):
+    """Why a fact could not be established; the detail string says the rest."""
+
+    TIMEOUT = "timeout"  # no answer in time
+    REFUSED = "refused"  # connection refused (RST to SYN)
+    RESET = "reset"  # connection reset or closed mid-exchange
+    PROTOCOL_ERROR = "protocol_error"  # the peer answered something unexpected or malformed
+    NOT_PERMITTED = "not_permitted"  # authentication, host key, privileges, policy
+    BUDGET_EXHAUSTED = "budget_exhausted"  # the subject's time budget ran out
+    UNRESOLVABLE = "unresolvable"  # a DNS name did not resolve
+    UNREACHABLE = "unreachable"  # no route, host down, vantage point unreachable
+    OUT_OF_SCOPE = "out_of_scope"  # the address is outside the scanner's authorised scope
+    TOOL_MISSING = "tool_missing"  # an external tool (nmap, ...) is not installed
+    BAD_INPUT = "bad_input"  # the inventory or options lack or garble what the check needs
+    MISSING_DEPENDENCY = "missing_dependency"  # no probe provides a fact or artefact needed
+    INTERRUPTED = "interrupted"  # the scan was cancelled before this finished
+    INTERNAL_ERROR = "internal_error"  # a bug in Rempart (an unexpected exception)
+    UNSPECIFIED = "unspecified"  # no category recorded (schema-1 results, unadapted probes)
+
+
 class Observation(Frozen):
     """One member of a set-valued fact, with what shows it (e.g. `TLSv1.0` + the chosen suite)."""
 
@@ -264,17 +284,28 @@ FactValue = (
 )
 
 
-class Fact(Frozen):
-    name: str
+class _Categorised(Frozen):
     status: ProbeStatus
+    category: ReasonCategory | None = Field(
+        None, description="Kind of failure; always set when status is `error`")
+
+    @model_validator(mode="after")
+    def _error_has_category(self) -> Self:
+        """An `error` always carries a category (`unspecified` when its producer gave none)."""
+        if self.status is ProbeStatus.ERROR and self.category is None:
+            object.__setattr__(self, "category", ReasonCategory.UNSPECIFIED)  # still validating
+        return self
+
+
+class Fact(_Categorised):
+    name: str
     value: FactValue = None
     summary: str = Field("", description="How the fact was established (what was tried and seen)")
     reason: str | None = Field(None, description="Why it could not be established")
 
 
-class ProbeRun(Frozen):
+class ProbeRun(_Categorised):
     probe: str
-    status: ProbeStatus
     reason: str | None = None
     connections: int = 0
     seconds: float = 0.0

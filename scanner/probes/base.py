@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -11,12 +13,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from scanner.models import Fact, ServiceProtocol, SshAccess
+from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol, SshAccess
 from scanner.netaddr import is_ip
 
 
 class ProbeFailure(Exception):
-    """Raised inside a probe to turn one attempt into an `error` fact with this reason."""
+    """Raised inside a probe to turn one attempt into an `error` fact with this reason.
+
+    `detail` says what happened in words; `category` says what kind of failure it was.
+    The engine catches it at one boundary (`scanner.engine`); a probe that wants to keep the
+    facts it did establish catches it itself and returns `failure.fact(name)` for the others.
+    """
+
+    def __init__(self, detail: str,
+                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.category = category
+
+    def fact(self, name: str, summary: str = "") -> Fact:
+        """The `error` fact this failure makes of the fact `name`."""
+        return Fact(name=name, status=ProbeStatus.ERROR, summary=summary, reason=self.detail,
+                    category=self.category)
+
+    def within(self, prefix: str) -> ProbeFailure:
+        """The same failure with `prefix: ` before its detail (same category)."""
+        return ProbeFailure(f"{prefix}: {self.detail}", self.category)
 
 
 @dataclass(frozen=True)
@@ -71,10 +93,12 @@ class ProbeContext:
     def connect(self, target: ProbeTarget) -> socket.socket:
         """Open a TCP connection to the target's address (never a DNS lookup)."""
         if target.address is None:
-            raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to")
+            raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to",
+                               ReasonCategory.BAD_INPUT)
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise ProbeFailure("service time budget exhausted before this connection")
+            raise ProbeFailure("service time budget exhausted before this connection",
+                               ReasonCategory.BUDGET_EXHAUSTED)
         family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(min(self.timeout, remaining))
@@ -84,13 +108,50 @@ class ProbeContext:
             sock.connect((target.address, target.port))
         except TimeoutError as exc:
             sock.close()
-            raise ProbeFailure(f"connection to {target.address}:{target.port} timed out") from exc
+            raise ProbeFailure(f"connection to {target.address}:{target.port} timed out",
+                               ReasonCategory.TIMEOUT) from exc
         except OSError as exc:
             sock.close()
             raise ProbeFailure(
-                f"connection to {target.address}:{target.port} failed: {exc.strerror or exc}"
-            ) from exc
+                f"connection to {target.address}:{target.port} failed: {exc.strerror or exc}",
+                os_error_category(exc)) from exc
         return sock
+
+
+_ERRNO_CATEGORIES = {
+    errno.ECONNREFUSED: ReasonCategory.REFUSED,
+    errno.ECONNRESET: ReasonCategory.RESET,
+    errno.ECONNABORTED: ReasonCategory.RESET,
+    errno.EPIPE: ReasonCategory.RESET,
+    errno.ETIMEDOUT: ReasonCategory.TIMEOUT,
+    errno.EHOSTUNREACH: ReasonCategory.UNREACHABLE,
+    errno.ENETUNREACH: ReasonCategory.UNREACHABLE,
+    errno.EHOSTDOWN: ReasonCategory.UNREACHABLE,
+    errno.ENETDOWN: ReasonCategory.UNREACHABLE,
+    errno.EADDRNOTAVAIL: ReasonCategory.UNREACHABLE,
+    errno.EACCES: ReasonCategory.NOT_PERMITTED,
+    errno.EPERM: ReasonCategory.NOT_PERMITTED,
+}
+
+
+def os_error_category(exc: OSError) -> ReasonCategory:
+    """The category of a socket error (refused, reset, unreachable, ...)."""
+    if isinstance(exc, TimeoutError):
+        return ReasonCategory.TIMEOUT
+    return _ERRNO_CATEGORIES.get(exc.errno or 0, ReasonCategory.UNREACHABLE)
+
+
+def exception_category(exc: BaseException) -> ReasonCategory:
+    """The category of an exception met while talking to a peer (hostile answers included)."""
+    if isinstance(exc, ProbeFailure):
+        return exc.category
+    if isinstance(exc, TimeoutError):
+        return ReasonCategory.TIMEOUT
+    if isinstance(exc, ssl.SSLError):  # an OSError whose errno is OpenSSL's, not the kernel's
+        return ReasonCategory.PROTOCOL_ERROR
+    if isinstance(exc, OSError):
+        return os_error_category(exc)
+    return ReasonCategory.PROTOCOL_ERROR
 
 
 class Probe(Protocol):

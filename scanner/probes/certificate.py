@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
@@ -31,7 +32,7 @@ from service_identity.cryptography import (
 )
 
 from scanner.facts import FACTS
-from scanner.models import CertificateSummary, Fact, FactValue, ProbeStatus
+from scanner.models import CertificateSummary, Fact, FactValue, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.tls.chain import fetch_chain
 
@@ -145,7 +146,8 @@ def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
         try:
             extra = load_certs(ca_file.read_bytes())
         except OSError as exc:
-            raise ProbeFailure(f"cannot read the CA file {ca_file}: {exc.strerror}") from exc
+            raise ProbeFailure(f"cannot read the CA file {ca_file}: {exc.strerror}",
+                               ReasonCategory.BAD_INPUT) from exc
         roots += extra
     if not roots:
         return False, "no trust anchors available (no system store, no CA file)"
@@ -238,17 +240,16 @@ class CertificateProbe:
                         Fact(name=n, status=NOT_APPLICABLE, reason="no certificate presented")
                         for n in names]
             builders = _facts(got.chain, got.how, ctx, target)
-        except ProbeFailure as exc:
-            return [Fact(name=n, status=ERROR, reason=str(exc)) for n in names]
-        except Exception as exc:  # e.g. an unparseable leaf
-            reason = f"certificate unusable: {type(exc).__name__}: {exc}"
-            return [Fact(name=n, status=COMPLETED, value=True, summary=reason)
-                    if n == "cert.present" else Fact(name=n, status=ERROR, reason=reason)
-                    for n in names]
+        except (ValueError, UnsupportedAlgorithm) as exc:  # an unparseable leaf: server data
+            bad = ProbeFailure(f"certificate unusable: {type(exc).__name__}: {exc}")
+            return [Fact(name=n, status=COMPLETED, value=True, summary=bad.detail)
+                    if n == "cert.present" else bad.fact(n) for n in names]
         facts = []
         for n in names:
             try:
                 facts.append(builders[n]())
-            except Exception as exc:  # a probe never raises
-                facts.append(Fact(name=n, status=ERROR, reason=f"{type(exc).__name__}: {exc}"))
+            except ProbeFailure as exc:
+                facts.append(exc.fact(n))
+            except (ValueError, UnsupportedAlgorithm) as exc:  # server data defeats a parser
+                facts.append(ProbeFailure(f"{type(exc).__name__}: {exc}").fact(n))
         return facts

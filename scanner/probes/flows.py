@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
 from scanner.probes.ports import nmap_scan
@@ -36,13 +36,7 @@ class FlowsProbe:
             known: Mapping[str, Fact]) -> list[Fact]:
         if FACT not in wanted:
             return []
-        try:
-            return [self._gather(target, ctx)]
-        except ProbeFailure as exc:
-            return [Fact(name=FACT, status=ProbeStatus.ERROR, reason=str(exc))]
-        except Exception as exc:  # a bug or an odd library error: still a fact, never a raise
-            return [Fact(name=FACT, status=ProbeStatus.ERROR,
-                         reason=f"flows probe failed: {type(exc).__name__}: {exc}")]
+        return [self._gather(target, ctx)]  # failures: caught by the engine
 
     def _gather(self, target: ProbeTarget, ctx: ProbeContext) -> Fact:
         vantage = _vantage(target)
@@ -56,14 +50,16 @@ class FlowsProbe:
                           - set(hosts))
         if unplaced:  # a required flow that cannot be tried is unknown, not missing
             raise ProbeFailure(f"no address for {', '.join(unplaced)}: flows to "
-                               f"{'it' if len(unplaced) == 1 else 'them'} cannot be tested")
+                               f"{'it' if len(unplaced) == 1 else 'them'} cannot be tested",
+                               ReasonCategory.BAD_INPUT)
         if not attempts:
             return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
                         summary=f"from vantage {vantage}: no destination host with an address")
         sweep = ""
         if vantage == LOCAL and ctx.options.flow_sweep:
             if find_nmap() is None:
-                raise ProbeFailure(f"--flow-sweep needs nmap: {INSTALL_HINT}")
+                raise ProbeFailure(f"--flow-sweep needs nmap: {INSTALL_HINT}",
+                                   ReasonCategory.TOOL_MISSING)
             states, sweep = local_sweep(list(names), ports, ctx)
             times: dict[Attempt, int] = {}
             how, label = "local (the scanner)", "local"
@@ -73,7 +69,8 @@ class FlowsProbe:
         else:
             settings = ctx.options.vantages.get(vantage)
             if settings is None:
-                raise ProbeFailure(f"vantage {vantage} has no SSH settings in this scan")
+                raise ProbeFailure(f"vantage {vantage} has no SSH settings in this scan",
+                                   ReasonCategory.BAD_INPUT)
             remote = ssh_attempts(vantage, settings, attempts, ctx.timeout, ctx.deadline)
             ctx.connections += 1  # the SSH session
             states, times = remote.states, {}
@@ -97,7 +94,7 @@ def _vantage(target: ProbeTarget) -> str:
     values = target.context.get("flow.vantage", ())
     if len(values) != 1 or not values[0]:
         raise ProbeFailure(f"{target.host or 'this subject'} names no vantage point "
-                           "(flow.vantage)")
+                           "(flow.vantage)", ReasonCategory.BAD_INPUT)
     return values[0]
 
 
@@ -111,7 +108,8 @@ def _destinations(target: ProbeTarget) -> dict[str, str]:
                 raise ValueError(item)
             out[name] = str(ipaddress.ip_address(address))
         except ValueError:
-            raise ProbeFailure(f"bad flow destination {item!r}: expected NAME=IP") from None
+            raise ProbeFailure(f"bad flow destination {item!r}: expected NAME=IP",
+                               ReasonCategory.BAD_INPUT) from None
     return out
 
 
@@ -119,7 +117,8 @@ def _ports(target: ProbeTarget) -> list[int]:
     ports = set()
     for text in target.context.get("flow.ports", ()):
         if not text.isdigit() or not 0 < int(text) < 65536:
-            raise ProbeFailure(f"bad candidate port {text!r} in flow.ports")
+            raise ProbeFailure(f"bad candidate port {text!r} in flow.ports",
+                               ReasonCategory.BAD_INPUT)
         ports.add(int(text))
     return sorted(ports)
 
@@ -156,7 +155,7 @@ def local_attempts(attempts: Sequence[Attempt], ctx: ProbeContext
     skipped = sum(1 for state, _ in results if state is None)
     if skipped:
         raise ProbeFailure(f"service time budget exhausted: {skipped} of {len(attempts)} "
-                           "connection attempts not made")
+                           "connection attempts not made", ReasonCategory.BUDGET_EXHAUSTED)
     states = {a: s for a, (s, _) in zip(attempts, results, strict=True) if s is not None}
     times = {a: ms for a, (_, ms) in zip(attempts, results, strict=True) if ms is not None}
     return states, times

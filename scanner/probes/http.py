@@ -19,8 +19,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from scanner import __version__
 from scanner.facts import FACTS
-from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, exception_category
 
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
 HTTP_FACTS = tuple(n for n, s in FACTS.items() if s.probe == "http")
@@ -214,7 +214,7 @@ class Web:
                 stage = f"GET {path}"
             answer = self._exchange(sock, path, body, start)
         except Exception as exc:  # network trouble and hostile answers alike
-            raise ProbeFailure(f"{stage} failed: {why(exc)}") from None
+            raise ProbeFailure(f"{stage} failed: {why(exc)}", exception_category(exc)) from exc
         finally:
             sock.close()
         self.answered = True
@@ -280,7 +280,7 @@ class Web:
                            and self.target.protocol is ServiceProtocol.HTTP):
             self.closed = f"port {self.target.port} is closed (connection refused)"
             return [Fact(name=n, status=NA, reason=self.closed) for n in names]
-        return [Fact(name=n, status=ERROR, reason=str(exc)) for n in names]
+        return [exc.fact(n) for n in names]
 
 
 def _front(web: Web, names: list[str]) -> list[Fact]:
@@ -319,13 +319,13 @@ def _protected(web: Web, names: list[str]) -> list[Fact]:
 def _timing(web: Web, names: list[str]) -> list[Fact]:
     count = web.ctx.options.http_samples
     if count < 1:
-        raise ProbeFailure(f"no samples requested (http_samples={count})")
+        raise ProbeFailure(f"no samples requested (http_samples={count})", ReasonCategory.BAD_INPUT)
     times = []
     for i in range(count):
         try:
             times.append(web.get("/", body=True).ms)
         except ProbeFailure as exc:
-            raise ProbeFailure(f"sample {i + 1} of {count}: {exc}") from exc
+            raise exc.within(f"sample {i + 1} of {count}") from exc
     rank = math.ceil(0.9 * count)
     p90 = round(sorted(times)[rank - 1])
     how = (f"{count} sequential GET {web.origin}/, a new connection each, timed from connect "
@@ -360,7 +360,5 @@ class HttpProbe:
                 got = step(web, todo)
             except ProbeFailure as exc:
                 got = web.failed(todo, exc)
-            except Exception as exc:  # a probe never raises
-                got = [Fact(name=n, status=ERROR, reason=why(exc)) for n in todo]
             facts.update((f.name, f) for f in got)
         return [facts[n] for n in names]

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Mapping
 
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_runner import (
     INSTALL_HINT,
@@ -51,11 +51,12 @@ def describe(row: PortRow) -> str:
 def literal_address(address: str | None) -> str:
     """The target's IP literal; anything else is refused (this probe never resolves names)."""
     if address is None:
-        raise ProbeFailure("this subject has no IP address to scan")
+        raise ProbeFailure("this subject has no IP address to scan", ReasonCategory.BAD_INPUT)
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:
-        raise ProbeFailure(f"refusing to scan {address!r}: not an IP address") from None
+        raise ProbeFailure(f"refusing to scan {address!r}: not an IP address",
+                           ReasonCategory.BAD_INPUT) from None
 
 
 class PortsProbe:
@@ -67,13 +68,7 @@ class PortsProbe:
         names = sorted(wanted & self.provides)
         if not names:
             return []
-        try:
-            rows, summary = self._scan(target, ctx)
-        except ProbeFailure as exc:
-            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
-        except Exception as exc:  # never raise: a bug here is an error fact too
-            reason = f"port scan failed: {type(exc).__name__}: {exc}"
-            return [Fact(name=n, status=ProbeStatus.ERROR, reason=reason) for n in names]
+        rows, summary = self._scan(target, ctx)  # failures: caught by the engine
         values = {
             FACT: tuple(Observation(value=f"{r.port}/{r.protocol}", detail=describe(r))
                         for r in rows),
@@ -92,11 +87,11 @@ class PortsProbe:
         spec = ctx.options.ports.replace(" ", "")
         if not _PORT_SPEC.match(spec):
             raise ProbeFailure(f"invalid port specification {ctx.options.ports!r}: expected "
-                               "numbers and ranges such as 1-1024,8080")
+                               "numbers and ranges such as 1-1024,8080", ReasonCategory.BAD_INPUT)
         root = getattr(os, "geteuid", lambda: -1)() == 0
         if ctx.options.udp and not root:
             raise ProbeFailure("the UDP scan needs root (nmap -sU sends raw packets): run the "
-                               "scan as root or leave UDP out")
+                               "scan as root or leave UDP out", ReasonCategory.NOT_PERMITTED)
         tcp_type = "-sS" if root else "-sT"  # SYN scan needs raw sockets
         try:
             tcp = nmap_scan(address, ctx, (tcp_type, *VERSION), spec)
@@ -126,33 +121,38 @@ def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str
     """One nmap run on one address within the service's budget; failures as ProbeFailure."""
     remaining = ctx.deadline - time.monotonic()
     if remaining < MIN_BUDGET:
-        raise ProbeFailure("service time budget exhausted before the port scan")
+        raise ProbeFailure("service time budget exhausted before the port scan",
+                           ReasonCategory.BUDGET_EXHAUSTED)
     args = [*COMMON, "--host-timeout", f"{int(remaining * 1000)}ms", *scan]
     if ":" in address:
         args.append("-6")
     if find_nmap() is None:
-        raise ProbeFailure(INSTALL_HINT)
+        raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING)
     ctx.connections += 1  # one nmap run; the engine runs a service's probes in turn
     try:
         run = run_nmap(address, args, ports, timeout=remaining + KILL_GRACE)
     except NmapMissing:
-        raise ProbeFailure(INSTALL_HINT) from None
+        raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING) from None
     except NmapTimeout as exc:
-        raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s") from None
+        raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s",
+                           ReasonCategory.TIMEOUT) from None
     except NmapFailed as exc:
-        raise ProbeFailure(f"nmap failed: {exc}") from None
+        raise ProbeFailure(f"nmap failed: {exc}", ReasonCategory.INTERNAL_ERROR) from None
     if run.host_state == "":
-        raise ProbeFailure(f"nmap reported no result for {address}")
+        raise ProbeFailure(f"nmap reported no result for {address}", ReasonCategory.PROTOCOL_ERROR)
     if run.host_state != "up":
-        raise ProbeFailure(f"{address} seems down ({run.host_reason or 'no reply'})")
+        raise ProbeFailure(f"{address} seems down ({run.host_reason or 'no reply'})",
+                           ReasonCategory.UNREACHABLE)
     if run.timed_out:
         raise ProbeFailure(
             f"nmap gave up on {address} at the host timeout ({remaining:.0f} s, the rest of "
-            "the service time budget): raise the budget or narrow the port range")
+            "the service time budget): raise the budget or narrow the port range",
+                           ReasonCategory.BUDGET_EXHAUSTED)
     answered = run.states.get("open", 0) + run.states.get("closed", 0)
     if run.scanned and not answered and run.reasons and set(run.reasons) <= UNREACHABLE:
         raise ProbeFailure(f"{address} is unreachable (ICMP "
-                           f"{' / '.join(sorted(run.reasons))} for every port)")
+                           f"{' / '.join(sorted(run.reasons))} for every port)",
+                           ReasonCategory.UNREACHABLE)
     return run
 
 

@@ -19,7 +19,7 @@ import dns.nameserver
 import dns.resolver
 
 from scanner import netaddr
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
 
@@ -51,7 +51,8 @@ class Lookups:
             return []  # not a valid DNS name: nothing there
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise ProbeFailure("service time budget exhausted during SPF evaluation")
+            raise ProbeFailure("service time budget exhausted during SPF evaluation",
+                               ReasonCategory.BUDGET_EXHAUSTED)
         self.asked.append(f"{rdtype} {name}")
         try:
             ans = self.resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False,
@@ -166,7 +167,7 @@ def parse_server(server: str) -> tuple[str, int]:
     try:
         return netaddr.parse_server(server, 53)
     except ValueError as exc:
-        raise ProbeFailure(f"dns_server: {exc}") from None
+        raise ProbeFailure(f"dns_server: {exc}", ReasonCategory.BAD_INPUT) from None
 
 
 def make_resolver(server: str | None, timeout: float) -> tuple[dns.resolver.Resolver, str]:
@@ -175,7 +176,8 @@ def make_resolver(server: str | None, timeout: float) -> tuple[dns.resolver.Reso
         try:
             res = dns.resolver.Resolver()
         except dns.exception.DNSException as exc:
-            raise ProbeFailure(f"no system DNS resolver configured: {exc}") from exc
+            raise ProbeFailure(f"no system DNS resolver configured: {exc}",
+                               ReasonCategory.TOOL_MISSING) from exc
         shown = "the system resolver (" + ", ".join(str(n) for n in res.nameservers) + ")"
     else:
         addr, port = parse_server(server)
@@ -221,7 +223,8 @@ class SpfProbe:
         domain, ips = target.host.rstrip("."), tuple(target.context.get("spf.ips", ()))
         try:
             if not ips:
-                raise ProbeFailure(f"no sending IPs declared for {domain} (spf.ips)")
+                raise ProbeFailure(f"no sending IPs declared for {domain} (spf.ips)",
+                                   ReasonCategory.BAD_INPUT)
             resolver, shown = make_resolver(ctx.options.dns_server, ctx.timeout)
             per_query = ctx.timeout * max(1, len(resolver.nameservers))  # each server once
             lookups = Lookups(resolver, per_query, ctx.deadline)
@@ -230,13 +233,11 @@ class SpfProbe:
             except TempError as exc:
                 if exc.unreachable:  # no answer at all: nothing could be evaluated
                     raise ProbeFailure(f"{exc.message} from {shown} "
-                                       f"(timeout {ctx.timeout:g} s)") from None
+                                       f"(timeout {ctx.timeout:g} s)",
+                                       ReasonCategory.UNREACHABLE) from None
             observations = evaluate(domain, ips, lookups)
         except ProbeFailure as exc:
-            return [Fact(name="spf.results", status=ProbeStatus.ERROR, reason=str(exc))]
-        except Exception as exc:  # a probe never raises
-            return [Fact(name="spf.results", status=ProbeStatus.ERROR,
-                         reason=f"SPF evaluation failed: {type(exc).__name__}: {exc}")]
+            return [exc.fact("spf.results")]
         summary = (f"check_host() for {len(ips)} IP(s), sender postmaster@{domain}, via {shown}: "
                    f"{len(lookups.asked)} queries ({', '.join(lookups.asked)})")
         return [Fact(name="spf.results", status=ProbeStatus.COMPLETED,

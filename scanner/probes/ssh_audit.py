@@ -109,7 +109,7 @@ class SshAuditProbe:
             finally:
                 sock.close()
         except ProbeFailure as exc:
-            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
+            return [exc.fact(n) for n in names]
         facts = [_wire_fact(n, hello) for n in names if n in WIRE_FACTS]
         if wanted & KEY_FACTS:
             facts += self._key_facts(target, wanted, ctx, hello)
@@ -122,7 +122,7 @@ class SshAuditProbe:
         try:
             keys, notes = host_keys(ctx, target, offered, rsa_only=HOST_KEYS not in wanted)
         except ProbeFailure as exc:
-            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
+            return [exc.fact(n) for n in names]
         summary = (f"one handshake per host key family offered ({', '.join(offered)})"
                    + (f"; {'; '.join(notes)}" if notes else ""))
         out = []

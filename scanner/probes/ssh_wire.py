@@ -13,7 +13,8 @@ import struct
 import time
 from dataclasses import dataclass
 
-from scanner.probes.base import ProbeFailure
+from scanner.models import ReasonCategory
+from scanner.probes.base import ProbeFailure, os_error_category
 
 CLIENT_IDENT = b"SSH-2.0-rempart_audit\r\n"
 MAX_PRE_BANNER = 16 * 1024  # bytes of "other lines" a server may send before its SSH- line
@@ -48,16 +49,20 @@ class _Reader:
     def _more(self) -> None:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise ProbeFailure(f"{self.what}: no complete answer in time")
+            raise ProbeFailure(f"{self.what}: no complete answer in time",
+                               ReasonCategory.TIMEOUT)
         self.sock.settimeout(left)
         try:
             chunk = self.sock.recv(65536)
         except TimeoutError:
-            raise ProbeFailure(f"{self.what}: no complete answer in time") from None
+            raise ProbeFailure(f"{self.what}: no complete answer in time",
+                               ReasonCategory.TIMEOUT) from None
         except OSError as exc:
-            raise ProbeFailure(f"{self.what}: {exc.strerror or exc}") from None
+            raise ProbeFailure(f"{self.what}: {exc.strerror or exc}",
+                               os_error_category(exc)) from None
         if not chunk:
-            raise ProbeFailure(f"{self.what}: connection closed by the server")
+            raise ProbeFailure(f"{self.what}: connection closed by the server",
+                               ReasonCategory.RESET)
         self.buf += chunk
 
     def line(self, limit: int) -> bytes:
@@ -93,7 +98,7 @@ def read_hello(sock: socket.socket, deadline: float, what: str) -> ServerHello:
     try:
         sock.sendall(CLIENT_IDENT)
     except OSError as exc:
-        raise ProbeFailure(f"{what}: {exc.strerror or exc}") from None
+        raise ProbeFailure(f"{what}: {exc.strerror or exc}", os_error_category(exc)) from None
     length, padding = struct.unpack(">IB", reader.exactly(5))
     if not 5 <= length <= MAX_PACKET or padding >= length:
         raise ProbeFailure(f"{what}: malformed first packet (length {length})")

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import paramiko
 
+from scanner.models import ReasonCategory
 from scanner.probes.base import ProbeFailure
 
 TOOLS = ("bash", "nc")  # preference order
@@ -92,12 +93,15 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
     ipaddress.ip_address(login.address)  # never a name: probes do not resolve
     where, port, user = login.where, login.port, login.user
     if login.key_file is not None and not os.path.isfile(login.key_file):
-        raise ProbeFailure(f"key file {login.key_file} for {where} not found")
+        raise ProbeFailure(f"key file {login.key_file} for {where} not found",
+                           ReasonCategory.BAD_INPUT)
     if login.key_file is None and not login.agent:
-        raise ProbeFailure(f"no key file and no agent for {where}: nothing to log in with")
+        raise ProbeFailure(f"no key file and no agent for {where}: nothing to log in with",
+                           ReasonCategory.BAD_INPUT)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise ProbeFailure(f"service time budget exhausted before connecting to {where}")
+        raise ProbeFailure(f"service time budget exhausted before connecting to {where}",
+                           ReasonCategory.BUDGET_EXHAUSTED)
     step = min(timeout, remaining)
     client = paramiko.SSHClient()
     try:
@@ -106,10 +110,10 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
         except FileNotFoundError:
             if not login.trust_on_first_use:
                 raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
-                                   "no such file") from None
+                                   "no such file", ReasonCategory.BAD_INPUT) from None
         except OSError as exc:
             raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
-                               f"{exc.strerror or exc}") from None
+                               f"{exc.strerror or exc}", ReasonCategory.BAD_INPUT) from None
         client.set_missing_host_key_policy(_TrustOnFirstUse(login.known_hosts)
                                            if login.trust_on_first_use else _Reject())
         try:
@@ -121,20 +125,23 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
             raise ProbeFailure(f"host key of {where} not in {login.known_hosts} (port "
                                f"{port}): it presented {fingerprint(exc.key)}; check this "
                                "fingerprint out of band, then add the key to known_hosts (or "
-                               "scan once with --trust-on-first-use)") from None
+                               "scan once with --trust-on-first-use)",
+                               ReasonCategory.NOT_PERMITTED) from None
         except paramiko.BadHostKeyException as exc:
             raise ProbeFailure(f"host key of {where} does not match {login.known_hosts} "
                                "(changed key or man in the middle): it presented "
-                               f"{fingerprint(exc.key)}") from None
+                               f"{fingerprint(exc.key)}", ReasonCategory.NOT_PERMITTED) from None
         except paramiko.AuthenticationException as exc:
             how = f"key {login.key_file}" if login.key_file else "the SSH agent"
             raise ProbeFailure(f"SSH authentication to {where} as {user} with {how} "
-                               f"refused: {exc}") from None
+                               f"refused: {exc}", ReasonCategory.NOT_PERMITTED) from None
         except TimeoutError:
-            raise ProbeFailure(f"SSH connection to {where} port {port} timed out") from None
+            raise ProbeFailure(f"SSH connection to {where} port {port} timed out",
+                               ReasonCategory.TIMEOUT) from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}") from None
+            raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}",
+                               ReasonCategory.UNREACHABLE) from None
     except BaseException:
         client.close()
         raise
@@ -187,7 +194,7 @@ def parse_output(text: str, attempts: Sequence[Attempt], vantage: str) -> Remote
     tool = lines[0].removeprefix("rmp-tool ")
     if tool == "none":
         raise ProbeFailure(f"vantage {vantage} has neither bash with timeout nor nc: cannot "
-                           "test connections from it")
+                           "test connections from it", ReasonCategory.TOOL_MISSING)
     if tool not in _TOOL_LABEL:
         raise bad(f"unknown tool {tool[:40]!r}")
     wanted = set(attempts)
@@ -215,7 +222,7 @@ def _state(tool: str, code: int, vantage: str) -> State:
         return State.OPEN
     if code in (126, 127):  # the tool could not run
         raise ProbeFailure(f"the connection test failed to run on vantage {vantage} "
-                           f"(exit status {code})")
+                           f"(exit status {code})", ReasonCategory.PROTOCOL_ERROR)
     if tool == "nc-w":
         return State.CLOSED
     return State.TIMEOUT if code in (124, 137) else State.REFUSED
@@ -231,7 +238,8 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
         key_file = os.path.expanduser(settings["key_file"])  # inventories write ~/.ssh/...
         known_hosts = os.path.expanduser(settings["known_hosts"])
     except (KeyError, ValueError) as exc:
-        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})") from None
+        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})",
+                           ReasonCategory.BAD_INPUT) from None
     where = f"{name} ({address})"
     seconds = max(1, math.ceil(min(timeout, 2.0)))
     script = remote_script(attempts, seconds, tools)
@@ -245,7 +253,8 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
     finally:
         client.close()
     if status != 0:
-        raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}")
+        raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}",
+                           ReasonCategory.PROTOCOL_ERROR)
     return parse_output(out, attempts, name)
 
 
@@ -265,7 +274,7 @@ def run_script(client: paramiko.SSHClient, script: str, limit: float, where: str
     of its output within `limit` seconds; (stdout, exit status). Failures are ProbeFailures."""
     transport = client.get_transport()
     if transport is None:
-        raise ProbeFailure(f"SSH connection to {where} closed")
+        raise ProbeFailure(f"SSH connection to {where} closed", ReasonCategory.RESET)
     end = time.monotonic() + limit
     try:
         chan = transport.open_session(timeout=limit)
@@ -293,15 +302,16 @@ def run_script(client: paramiko.SSHClient, script: str, limit: float, where: str
             _check_time(end, limit, where)
             if not transport.is_active():
                 raise ProbeFailure(f"SSH connection to {where} dropped before the commands "
-                                   "finished")
+                                   "finished", ReasonCategory.RESET)
             time.sleep(0.02)
         status = chan.recv_exit_status()
     except (paramiko.SSHException, OSError, EOFError) as exc:
         raise ProbeFailure(f"SSH command on {where} failed: "
-                           f"{exc or type(exc).__name__}") from None
+                           f"{exc or type(exc).__name__}", ReasonCategory.RESET) from None
     return bytes(out), status
 
 
 def _check_time(end: float, limit: float, where: str) -> None:
     if time.monotonic() > end:
-        raise ProbeFailure(f"the commands on {where} did not finish within {limit:.0f} s")
+        raise ProbeFailure(f"the commands on {where} did not finish within {limit:.0f} s",
+                           ReasonCategory.TIMEOUT)

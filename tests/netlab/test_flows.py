@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cli import probe_options
-from scanner.engine import ScanOptions, run_scan
+from scanner.engine import ScanOptions, run_probe, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
@@ -111,7 +111,7 @@ def _loopback_pair() -> tuple[socket.socket, socket.socket, int, int]:
 def test_local_vantage_tries_the_candidates() -> None:
     listener, closed, port, shut = _loopback_pair()
     with listener, closed:
-        facts = FlowsProbe().run(subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
+        facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
                                  ctx(), {})
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
@@ -134,7 +134,7 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
     probe_ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + 30,
                              options=ProbeOptions(ports=f"{extra}", flow_sweep=True))
     with listener, closed, other:
-        facts = FlowsProbe().run(subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
+        facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
                                  probe_ctx, {})
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
@@ -152,15 +152,15 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
     (subject("local", [], [443], ("web2:443/tcp",)), "no address for web2"),
 ])
 def test_bad_subjects_are_errors(target: ProbeTarget, error: str) -> None:
-    (fact,) = FlowsProbe().run(target, WANTED, ctx(), {})
+    (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(), {})
     assert fact.status is ProbeStatus.ERROR and error in (fact.reason or "")
 
 
 def test_exhausted_budget_is_an_error() -> None:
-    (fact,) = FlowsProbe().run(subject("local", ["lo=127.0.0.1"], [1]), WANTED,
+    (fact,) = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [1]), WANTED,
                                ctx(budget=-1), {})
     assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
-    assert FlowsProbe().run(subject("local", [], []), frozenset(), ctx(), {}) == []
+    assert run_probe(FlowsProbe(), subject("local", [], []), frozenset(), ctx(), {}) == []
 
 
 # ---------------------------------------------------------------- the namespace lab
@@ -282,7 +282,7 @@ def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
     }
     target = subject("bastion", [f"web1={lab.host('web1')}"], [443])
     for name, (values, reason) in cases.items():
-        (fact,) = FlowsProbe().run(target, WANTED, ctx(vantages={"bastion": values}), {})
+        (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(vantages={"bastion": values}), {})
         assert fact.status is ProbeStatus.ERROR, name
         assert (fact.reason or "").startswith(reason), (name, fact.reason)
 

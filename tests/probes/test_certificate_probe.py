@@ -10,6 +10,7 @@ import pytest
 from cryptography import x509
 
 from scanner.demo.servers import RunningServers
+from scanner.engine import run_probe
 from scanner.models import CertificateSummary, Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.certificate import CERT_FACTS, CertificateProbe
@@ -35,7 +36,7 @@ COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT
 
 def run(t: ProbeTarget, ctx: ProbeContext,
         wanted: frozenset[str] = ALL) -> dict[str, Fact]:
-    facts = CertificateProbe().run(t, wanted, ctx, {})
+    facts = run_probe(CertificateProbe(), t, wanted, ctx, {})
     assert [f.name for f in facts] == [n for n in CERT_FACTS if n in wanted]
     return {f.name: f for f in facts}
 
@@ -91,7 +92,7 @@ def test_without_the_ca_file_the_chain_is_untrusted(tls_servers: RunningServers)
 
 def test_chain_reused_from_the_tls_probe(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
     ctx = ca_ctx(tls_pki)
-    TlsProbe().run(target(tls_servers, "pcurves"), frozenset({"tls.protocols"}), ctx, {})
+    run_probe(TlsProbe(), target(tls_servers, "pcurves"), frozenset({"tls.protocols"}), ctx, {})
     used = ctx.connections
     facts = run(target(tls_servers, "pcurves"), ctx)
     assert ctx.connections == used
@@ -105,7 +106,7 @@ def test_tls13_only_server_via_nassl(tls_servers: RunningServers, tls_pki: TlsPk
     assert "TLS 1.3" in facts["cert.present"].summary
     assert ctx.connections == 2  # a refused TLS 1.2 hello, then the TLS 1.3 handshake
     ctx2 = ca_ctx(tls_pki)
-    TlsProbe().run(target(tls_servers, "tls13"), frozenset({"tls.protocols"}), ctx2, {})
+    run_probe(TlsProbe(), target(tls_servers, "tls13"), frozenset({"tls.protocols"}), ctx2, {})
     used = ctx2.connections
     assert run(target(tls_servers, "tls13"), ctx2)["cert.trusted"].value is True
     assert ctx2.connections == used + 1  # protocols known: straight to TLS 1.3
@@ -216,7 +217,7 @@ def test_anonymous_only_server_presents_no_certificate(
 
     server = fake_server(handler)
     ctx = context()
-    TlsProbe().run(server.target(), frozenset({"tls.protocols"}), ctx, {})
+    run_probe(TlsProbe(), server.target(), frozenset({"tls.protocols"}), ctx, {})
     facts = run(server.target(), ctx)
     assert (facts["cert.present"].status, facts["cert.present"].value) == (COMPLETED, False)
     assert "refused every suite that uses one" in facts["cert.present"].summary

@@ -12,6 +12,7 @@ from tlslite.messages import ClientHello
 from tlslite.utils.codec import Parser
 
 from scanner.demo.servers import RunningServers
+from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.tls import CHAIN_KEY, TlsProbe
@@ -37,7 +38,7 @@ COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT
 def run(t: ProbeTarget, wanted: frozenset[str] = ALL,
         ctx: ProbeContext | None = None) -> tuple[dict[str, Fact], ProbeContext]:
     ctx = ctx or context()
-    facts = TlsProbe().run(t, wanted, ctx, {})
+    facts = run_probe(TlsProbe(), t, wanted, ctx, {})
     assert [f.name for f in facts] == [n for n in
                                        ("tls.protocols", "tls.weak_suites", "tls12.groups",
                                         "tls13.groups", "starttls.offered") if n in wanted]

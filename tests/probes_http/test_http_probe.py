@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from scanner.demo.pki import LeafFiles, issue_leaf, make_ca
+from scanner.engine import run_probe
 from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.http import HTTP_FACTS, Answer, HttpProbe, Web, hsts, parse_hsts, show
@@ -106,7 +107,7 @@ def ctx(timeout: float = 2.0, samples: int = 5) -> ProbeContext:
 def run(t: ProbeTarget, wanted: frozenset[str] = frozenset(HTTP_FACTS),
         c: ProbeContext | None = None) -> tuple[dict[str, Fact], ProbeContext]:
     c = c or ctx()
-    facts = HttpProbe().run(t, wanted, c, {})
+    facts = run_probe(HttpProbe(), t, wanted, c, {})
     assert [f.name for f in facts] == [n for n in HTTP_FACTS if n in wanted]
     return {f.name: f for f in facts}, c
 

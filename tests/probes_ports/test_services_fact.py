@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from scanner.engine import run_probe
 from scanner.models import Observation, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
@@ -27,7 +28,7 @@ def test_ssh_on_an_unusual_port_is_named_and_judged() -> None:
         ctx = ProbeContext(timeout=3.0, deadline=time.monotonic() + 50,
                            options=ProbeOptions(ports=str(ssh.port)))
         target = ProbeTarget(address, 0, ServiceProtocol.HOST, None, address, host="h1")
-        facts = {f.name: f for f in PortsProbe().run(
+        facts = {f.name: f for f in run_probe(PortsProbe(),
             target, frozenset({"ports.open", "ports.services"}), ctx, {})}
     finally:
         ssh.close()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes.base import Probe, ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.spf import SpfProbe
@@ -68,7 +69,7 @@ def run(server: LocalDnsServer | str, domain: str, *ips: str) -> Fact:
         server.clear()
     target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
                          expected_name=domain, host=domain, context={"spf.ips": ips})
-    [fact] = SpfProbe().run(target, frozenset({"spf.results"}), ctx_for(address), {})
+    [fact] = run_probe(SpfProbe(), target, frozenset({"spf.results"}), ctx_for(address), {})
     return fact
 
 
@@ -194,8 +195,8 @@ def test_probe_interface(server: LocalDnsServer) -> None:
     assert (probe.name, probe.provides) == ("spf", frozenset({"spf.results"}))
     target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
                          expected_name="corp.test", host="corp.test")
-    assert probe.run(target, frozenset(), ctx_for(server.address), {}) == []
-    [fact] = probe.run(target, frozenset({"spf.results"}), ctx_for(server.address), {})
+    assert run_probe(probe, target, frozenset(), ctx_for(server.address), {}) == []
+    [fact] = run_probe(probe, target, frozenset({"spf.results"}), ctx_for(server.address), {})
     assert (fact.status, fact.reason) == (ProbeStatus.ERROR,
                                           "no sending IPs declared for corp.test (spf.ips)")
 

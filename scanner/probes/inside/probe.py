@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from scanner.models import Fact, FactValue, Observation, ProbeStatus, SshAccess
+from scanner.models import Fact, FactValue, Observation, ProbeStatus, ReasonCategory, SshAccess
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.inside import parse
 from scanner.probes.inside.commands import FIXED, Command, declared
@@ -107,8 +107,10 @@ class InsideProbe:
                 answers, ended = run_commands(
                     login_for(access, target, ctx.options.trust_on_first_use), commands,
                     frozenset(access.sudo), ctx.timeout, ctx.deadline)
-        except (ProbeFailure, ValueError) as exc:
-            return [Fact(name=n, status=ProbeStatus.ERROR, reason=str(exc)) for n in names]
+        except ProbeFailure as exc:
+            return [exc.fact(n) for n in names]
+        except ValueError as exc:
+            return [ProbeFailure(str(exc), ReasonCategory.BAD_INPUT).fact(n) for n in names]
         sudo = frozenset(access.sudo)
         view = Answers(answers, commands, sudo, ended)
         return [view.fact(n, target.context) for n in names]
@@ -142,11 +144,13 @@ class Answers:
         try:
             value, summary = derive(context)
         except Unknown as exc:
-            return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc))
+            return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc),
+                        category=ReasonCategory.PROTOCOL_ERROR)
         except NotApplicable as exc:
             return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             return Fact(name=name, status=ProbeStatus.ERROR,
+                        category=ReasonCategory.PROTOCOL_ERROR,
                         reason=f"unexpected output: {type(exc).__name__}: {exc}"[:300])
         return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary=summary)
 

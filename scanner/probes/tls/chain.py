@@ -14,7 +14,8 @@ from nassl.ssl_client import (
     SslClient,
 )
 
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.models import ReasonCategory
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, os_error_category
 from scanner.probes.tls.hello import HelloSpec
 from scanner.probes.tls.session import CHAIN_KEY, TlsSession
 from scanner.probes.tls.suites import CERT_SUITES, HELLO_GROUPS, LEGACY_VERSIONS
@@ -35,7 +36,7 @@ def fetch_chain(target: ProbeTarget, ctx: ProbeContext) -> ChainResult:
         return ChainResult(tuple(cached), f"sent in clear in {where} of the tls probe")
     known = session.protocols_result
     if known is not None and known.error:
-        raise ProbeFailure(f"no handshake to take a certificate from: {known.error}")
+        raise known.failure("no handshake to take a certificate from")
     if known is None:
         versions = ["TLSv1.2"]  # a TLS 1.0/1.1/SSL 3.0 server answers it with its own version
     else:
@@ -43,7 +44,8 @@ def fetch_chain(target: ProbeTarget, ctx: ProbeContext) -> ChainResult:
     for version in versions:
         out = session.exchange(HelloSpec(version, CERT_SUITES, HELLO_GROUPS))
         if out.status == "error":
-            raise ProbeFailure(f"{version} hello: {out.reason}")
+            raise ProbeFailure(f"{version} hello: {out.reason}",
+                               out.category or ReasonCategory.PROTOCOL_ERROR)
         if out.accepted:
             if not out.chain:
                 raise ProbeFailure(f"{out.version} ServerHello with {out.suite} but no "
@@ -76,9 +78,9 @@ def tls13_chain(session: TlsSession) -> ChainResult:
     except OpenSSLError as exc:
         raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}") from exc
     except TimeoutError as exc:
-        raise ProbeFailure("TLS 1.3 handshake timed out") from exc
+        raise ProbeFailure("TLS 1.3 handshake timed out", ReasonCategory.TIMEOUT) from exc
     except OSError as exc:
-        raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}") from exc
+        raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}", os_error_category(exc)) from exc
     finally:
         sock.close()
     if not pems:

@@ -6,7 +6,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from scanner.facts import GROUPS, WEAK_CATEGORIES
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.probes.base import ProbeFailure
 from scanner.probes.tls.hello import HelloOutcome, HelloSpec
 from scanner.probes.tls.session import TlsSession
 from scanner.probes.tls.sslv2 import spec_categories
@@ -39,7 +40,7 @@ def weak_suites(session: TlsSession) -> Fact:
     name = "tls.weak_suites"
     protocols = session.protocols()
     if protocols.error:
-        return Fact(name=name, status=ERROR, reason=f"protocol versions unknown: {protocols.error}")
+        return protocols.failure("protocol versions unknown").fact(name)
     found: dict[str, list[str]] = {}
     notes: list[str] = []
     for version in LEGACY_VERSIONS:
@@ -50,7 +51,7 @@ def weak_suites(session: TlsSession) -> Fact:
         while pool:
             out = session.exchange(HelloSpec(version, pool, HELLO_GROUPS, full_flight=False))
             if out.status == "error":
-                return Fact(name=name, status=ERROR,
+                return Fact(name=name, status=ERROR, category=out.category,
                             reason=f"weak-suite hello under {version}: {out.reason}")
             if not out.accepted or out.suite is None:
                 steps.append(out.describe())
@@ -80,18 +81,19 @@ def weak_suites(session: TlsSession) -> Fact:
     return Fact(name=name, status=COMPLETED, value=values, summary="; ".join(notes))
 
 
-def _group_error(out: HelloOutcome, version: str, offered: tuple[str, ...]) -> str | None:
+def _group_error(out: HelloOutcome, version: str, offered: tuple[str, ...]
+                 ) -> ProbeFailure | None:
     """Why an answer to a group hello proves nothing (fail closed), else None."""
     if out.status == "error":
-        return out.reason
+        return ProbeFailure(out.reason, out.category or ReasonCategory.PROTOCOL_ERROR)
     if not out.accepted:
         return None
     if out.version != version:
-        return f"answered a {version} hello with {out.version}"
+        return ProbeFailure(f"answered a {version} hello with {out.version}")
     if out.group is None:
-        return f"accepted {out.suite} but named no key-exchange group"
+        return ProbeFailure(f"accepted {out.suite} but named no key-exchange group")
     if out.group not in offered:
-        return f"chose group {out.group}, which was not offered"
+        return ProbeFailure(f"chose group {out.group}, which was not offered")
     return None
 
 
@@ -118,7 +120,7 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
     tls13 = version == "TLSv1.3"
     protocols = session.protocols()
     if protocols.error:
-        return Fact(name=name, status=ERROR, reason=f"protocol versions unknown: {protocols.error}")
+        return protocols.failure("protocol versions unknown").fact(name)
     if not protocols.accepted(version):
         return Fact(name=name, status=NOT_APPLICABLE,
                     reason=f"{'TLS 1.3' if tls13 else 'TLS 1.2'} not accepted")
@@ -134,7 +136,7 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
     steps: list[str] = []
     start = session.handshakes
 
-    def attempt(offer: tuple[str, ...]) -> HelloOutcome | str:
+    def attempt(offer: tuple[str, ...]) -> HelloOutcome | ProbeFailure:
         out = session.exchange(HelloSpec(version, suites, offer))
         return _group_error(out, version, offer) or out
 
@@ -142,8 +144,8 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
         if curve in known:
             continue
         out = attempt((curve,))
-        if isinstance(out, str):
-            return Fact(name=name, status=ERROR, reason=f"{version} hello offering {curve}: {out}")
+        if isinstance(out, ProbeFailure):
+            return out.within(f"{version} hello offering {curve}").fact(name)
         if out.accepted:
             known[curve] = f"offered alone, accepted with {out.suite}" + (
                 " (HelloRetryRequest)" if out.retry else "")
@@ -153,9 +155,8 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
     others: list[str] = []
     while pool:
         out = attempt(pool)
-        if isinstance(out, str):
-            return Fact(name=name, status=ERROR,
-                        reason=f"{version} hello offering {len(pool)} groups: {out}")
+        if isinstance(out, ProbeFailure):
+            return out.within(f"{version} hello offering {len(pool)} groups").fact(name)
         if not out.accepted or out.group is None:
             others.append(out.describe())
             break

@@ -22,6 +22,7 @@ from tlslite.extensions import (
 from tlslite.messages import ClientHello, RecordHeader3, ServerHello
 from tlslite.utils.codec import Parser
 
+from scanner.models import ReasonCategory
 from scanner.probes.tls.suites import (
     GROUP_CODES,
     SIGALGS,
@@ -70,6 +71,7 @@ class HelloOutcome:
     retry: bool = False  # TLS 1.3 HelloRetryRequest
     ssl2_ciphers: tuple[str, ...] = ()  # SSL 2.0: cipher specs the server listed
     reason: str = ""  # refused: "alert <name>", "closed" or "reset"; error: why
+    category: ReasonCategory | None = None  # error: what kind of failure
 
     @property
     def accepted(self) -> bool:
@@ -95,8 +97,8 @@ def refused(reason: str) -> HelloOutcome:
     return HelloOutcome("refused", reason=reason)
 
 
-def failed(reason: str) -> HelloOutcome:
-    return HelloOutcome("error", reason=reason)
+def failed(reason: str, category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR) -> HelloOutcome:
+    return HelloOutcome("error", reason=reason, category=category)
 
 
 def _key_share(group: str) -> KeyShareEntry | None:

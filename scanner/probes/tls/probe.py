@@ -26,7 +26,7 @@ def protocols_fact(session: TlsSession) -> Fact:
     summary = f"one hello per version, newest first ({result.handshakes} handshakes): " + (
         "; ".join(tried) or "none completed")
     if result.error:
-        return Fact(name=name, status=ERROR, summary=summary, reason=result.error)
+        return result.failure().fact(name, summary)
     values = tuple(
         Observation(value=v, detail=result.outcomes[v].describe())
         for v in TLS_PROTOCOLS if result.accepted(v)
@@ -42,13 +42,13 @@ def starttls_fact(session: TlsSession) -> Fact:
                     reason=f"not a STARTTLS service ({protocol.value})")
     if session.starttls_done is None and session.starttls_refusal is None:
         if session.preamble_error is not None:
-            return Fact(name=name, status=ERROR, reason=session.preamble_error)
+            return session.preamble_error.fact(name)
         try:
             session.open().sock.close()  # the plaintext exchange alone
         except StartTlsUnavailable:
             pass
         except ProbeFailure as exc:
-            return Fact(name=name, status=ERROR, reason=str(exc))
+            return exc.fact(name)
     if session.starttls_refusal is not None:
         return Fact(name=name, status=COMPLETED, value=False,
                     summary=str(session.starttls_refusal))
@@ -86,8 +86,5 @@ class TlsProbe:
             try:
                 facts.append(_BUILDERS[name](session))
             except StartTlsUnavailable as exc:
-                facts.append(Fact(name=name, status=ERROR, reason=str(exc)))
-            except Exception as exc:  # a probe never raises
-                facts.append(Fact(name=name, status=ERROR,
-                                  reason=f"internal error: {type(exc).__name__}: {exc}"))
+                facts.append(exc.fact(name))
         return facts

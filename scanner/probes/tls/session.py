@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.models import Fact
+from scanner.models import Fact, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.tls import sslv2, starttls
 from scanner.probes.tls.hello import (
@@ -42,6 +42,12 @@ class Protocols:
     outcomes: dict[str, HelloOutcome]
     handshakes: int
     error: str | None = None
+    category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR  # of the error, when there is one
+
+    def failure(self, prefix: str = "") -> ProbeFailure:
+        """The error that stopped the test, as a failure (`prefix: ` before its detail)."""
+        assert self.error is not None
+        return ProbeFailure(f"{prefix}: {self.error}" if prefix else self.error, self.category)
 
     def accepted(self, version: str) -> bool:
         out = self.outcomes.get(version)
@@ -57,7 +63,7 @@ class TlsSession:
         self.handshakes = 0
         self.starttls_done: str | None = None  # how the first STARTTLS went, when it did
         self.starttls_refusal: StartTlsUnavailable | None = None
-        self.preamble_error: str | None = None
+        self.preamble_error: ProbeFailure | None = None
         self.protocols_result: Protocols | None = None
         self.chain_version: str | None = None  # protocol of the chain left in scratch
         self.facts: dict[str, Fact] = {}  # facts already established, by name
@@ -86,7 +92,7 @@ class TlsSession:
                 raise
             except ProbeFailure as exc:
                 sock.close()
-                self.preamble_error = str(exc)
+                self.preamble_error = exc
                 raise
             name = self.target.protocol.value.upper()
             self.starttls_done = f"the {name} server accepted STARTTLS"
@@ -102,7 +108,7 @@ class TlsSession:
         except ProbeFailure as exc:
             if isinstance(exc.__cause__, ConnectionResetError):
                 return refused("reset")  # accepted, then reset before connect() returned
-            return failed(str(exc))
+            return failed(exc.detail, exc.category)
         try:
             if spec.version == "SSLv2":
                 wire.phase("sending the SSL 2.0 CLIENT-HELLO")
@@ -115,7 +121,7 @@ class TlsSession:
         except Closed as exc:
             outcome = refused("reset" if exc.reset else "closed")
         except WireError as exc:
-            outcome = failed(str(exc))
+            outcome = failed(str(exc), exc.category)
         finally:
             wire.sock.close()
         self._keep_chain(outcome)
@@ -137,12 +143,14 @@ class TlsSession:
         outcomes: dict[str, HelloOutcome] = {}
         start = self.handshakes
         error: str | None = None
+        category = ReasonCategory.PROTOCOL_ERROR
         for version in PROTOCOL_ORDER:
             if version in outcomes:
                 continue
             out = self.exchange(version_spec(version))
             if out.status == "error":
                 error = f"{version} hello: {out.reason}"
+                category = out.category or category
                 break
             if out.accepted and out.version != version:
                 assert out.version is not None
@@ -155,7 +163,9 @@ class TlsSession:
                 outcomes[version] = out
         if error is None:
             error = _nothing_accepted(list(outcomes.values()), self.target.sni)
-        self.protocols_result = Protocols(outcomes, self.handshakes - start, error)
+            if error is not None and all(o.by_close for o in outcomes.values()):
+                category = ReasonCategory.RESET
+        self.protocols_result = Protocols(outcomes, self.handshakes - start, error, category)
         return self.protocols_result
 
 

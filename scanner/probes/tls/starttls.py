@@ -37,7 +37,7 @@ def negotiate(wire: Wire, protocol: ServiceProtocol) -> None:
     try:
         step(wire)
     except WireError as exc:
-        raise ProbeFailure(_wire_reason(exc, wire.what)) from exc
+        raise ProbeFailure(_wire_reason(exc, wire.what), exc.category) from exc
     if wire.buf:
         raise ProbeFailure(
             f"{protocol.value.upper()} server sent data after its STARTTLS go-ahead "

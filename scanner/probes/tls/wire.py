@@ -7,11 +7,17 @@ import time
 
 from tlslite.constants import AlertDescription
 
+from scanner.models import ReasonCategory
+
 MAX_RECORD = 16384 + 2048
 
 
 class WireError(Exception):
     """The exchange could not go on; the message says why."""
+
+    @property
+    def category(self) -> ReasonCategory:
+        return ReasonCategory.RESET
 
 
 class Closed(WireError):
@@ -24,11 +30,15 @@ class Closed(WireError):
 
 
 class Timeout(WireError):
-    pass
+    @property
+    def category(self) -> ReasonCategory:
+        return ReasonCategory.TIMEOUT
 
 
 class Garbage(WireError):
-    pass
+    @property
+    def category(self) -> ReasonCategory:
+        return ReasonCategory.PROTOCOL_ERROR
 
 
 class Wire:
