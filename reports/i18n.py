@@ -166,6 +166,30 @@ _EN: dict[str, str] = {
     "flows.hostless": "Not shown as destinations (no host): {zones}.",
     "flows.diff_title": "Differences from the flow matrix",
     "flows.diff_none": "No difference: every tested zone pair matches the flow matrix.",
+    "io.title": "Inside and outside",
+    "io.intro": "For hosts checked both from inside (their listening sockets, over SSH) and from "
+                "outside (the exposure scan): each port, what listens on it, whether the role "
+                "allows it and whether the scanner reached it. A port that listens on every "
+                "interface but is not reachable is filtered by a firewall: protected, but one "
+                "rule away from exposure.",
+    "io.port": "Port (protocol)",
+    "io.inside": "Inside (sockets)",
+    "io.allowed": "Allowed by the role",
+    "io.outside": "Outside (exposure scan)",
+    "io.reading": "Reading",
+    "io.listening": "listening",
+    "io.all_interfaces": "listening on all interfaces",
+    "io.not_listening": "no socket",
+    "io.yes": "yes",
+    "io.no": "no",
+    "io.reachable": "reachable",
+    "io.not_reachable": "not reachable",
+    "io.v_ok": "As allowed",
+    "io.v_exposed": "Exposed without being allowed",
+    "io.v_filtered": "Listens on all interfaces but filtered",
+    "io.v_internal": "Listens on an internal address only",
+    "io.v_reachable_no_socket": "Reachable without a socket on the host (forwarded elsewhere?)",
+    "io.v_allowed_unused": "Allowed, nothing listens",
     "ports.title": "Exposed ports per host",
     "ports.intro": "Ports found open on each host, against the ports its role allows; the "
                    "service is what nmap reported.",
@@ -392,6 +416,30 @@ _FR: dict[str, str] = {
     "flows.diff_title": "Écarts par rapport à la matrice des flux",
     "flows.diff_none": "Aucun écart\u00a0: chaque couple de zones testé est conforme à la "
                        "matrice des flux.",
+    "io.title": "Vue interne et vue externe",
+    "io.intro": "Pour les hôtes contrôlés à la fois de l'intérieur (leurs sockets en écoute, via "
+                "SSH) et de l'extérieur (le scan d'exposition)\u00a0: chaque port, ce qui y "
+                "écoute, si le rôle l'autorise et si le scanner l'a atteint. Un port qui écoute "
+                "sur toutes les interfaces sans être joignable est filtré par un pare-feu\u00a0: "
+                "protégé, mais à une règle de l'exposition.",
+    "io.port": "Port (protocole)",
+    "io.inside": "Intérieur (sockets)",
+    "io.allowed": "Autorisé par le rôle",
+    "io.outside": "Extérieur (scan d'exposition)",
+    "io.reading": "Lecture",
+    "io.listening": "en écoute",
+    "io.all_interfaces": "en écoute sur toutes les interfaces",
+    "io.not_listening": "aucune socket",
+    "io.yes": "oui",
+    "io.no": "non",
+    "io.reachable": "joignable",
+    "io.not_reachable": "non joignable",
+    "io.v_ok": "Conforme au rôle",
+    "io.v_exposed": "Exposé sans autorisation",
+    "io.v_filtered": "Écoute sur toutes les interfaces mais filtré",
+    "io.v_internal": "Écoute sur une adresse interne seulement",
+    "io.v_reachable_no_socket": "Joignable sans socket sur l'hôte (redirigé ailleurs\u00a0?)",
+    "io.v_allowed_unused": "Autorisé, rien n'écoute",
     "ports.title": "Ports exposés par hôte",
     "ports.intro": "Les ports trouvés ouverts sur chaque hôte, face aux ports que son rôle "
                    "autorise\u00a0; le service est celui qu'a identifié nmap.",

@@ -25,6 +25,7 @@ from scanner.models import (
     ServiceReport,
 )
 from scanner.probes.base import Probe, ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
+from scanner.reconcile import host_ports
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
@@ -164,7 +165,7 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=finished,
         inventory=inventory, packs=rules.packs, rules=tuple(r.info for r in rules.rules),
-        services=tuple(reports), results=results)
+        services=tuple(reports), results=results, host_ports=host_ports(inventory, reports))
 
 
 def judge(rules: RuleSet, reports: Sequence[ServiceReport], dyn: Dynamic

@@ -377,6 +377,24 @@ class RuleResult(Frozen):
     evidence: tuple[Evidence, ...] = ()
 
 
+PortVerdict = Literal["ok", "exposed", "filtered", "internal", "reachable_no_socket",
+                      "allowed_unused"]
+
+
+class PortView(Frozen):
+    """One port of a host seen from inside (its socket list) and from outside (its exposure
+    scan): scanner/reconcile.py."""
+
+    host: str
+    port: str = Field(description="PORT/tcp or PORT/udp")
+    listening: bool = Field(description="A socket listens on it beyond loopback")
+    inside: str = Field("", description="Addresses and processes of those sockets")
+    all_interfaces: bool = Field(False, description="One of them listens on every address")
+    allowed: bool | None = Field(description="The role allows it; None: the host has no role")
+    reachable: bool = Field(description="The exposure scan found it open")
+    verdict: PortVerdict
+
+
 class ScanResult(Frozen):
     schema_version: Literal["2"] = "2"  # reports/json_report.py upgrades "1" results
     tool: str = "rempart"
@@ -388,6 +406,8 @@ class ScanResult(Frozen):
     rules: tuple[RuleInfo, ...]
     services: tuple[ServiceReport, ...]
     results: tuple[RuleResult, ...]
+    host_ports: tuple[PortView, ...] = Field(
+        (), description="Inside and outside side by side, for hosts with both views")
 
     def rule(self, rule_id: str) -> RuleInfo:
         return next(r for r in self.rules if r.id == rule_id)

@@ -64,6 +64,11 @@ def bad_state() -> HostState:
                                     "AuthenticationMethods": ""})
 
 
+def mixed_state() -> HostState:
+    """Defence in depth to show: a database port listening on every interface but filtered."""
+    return HostState("mixed", DROP, _etc("alice"), listen=["0.0.0.0:5432", "127.0.0.1:6379"])
+
+
 def files(directory: Path, ages: list[float]) -> None:
     """Files in `directory` whose modification times are `ages` seconds ago."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -107,12 +112,15 @@ def inside_block(lab: HostLab, data: Path, user: str = "root",
             "      contractor_accounts: [ext-carol]\n")
 
 
-def inventory(lab: HostLab, data: dict[str, Path], **access: object) -> str:
+def inventory(lab: HostLab, data: dict[str, Path], only: tuple[str, ...] = ("good", "bad"),
+              allowed: str = "22/tcp, 443/tcp", **access: object) -> str:
     scope = ", ".join(sorted({f"{h.address}/32" for h in lab.hosts.values()}))
     text = ("rempart: 1\ncontract: {customer: Lab}\n"
             f"scope: [{scope}]\n"
-            "roles:\n  web: {allowed_ports: [22/tcp, 443/tcp]}\nhosts:\n")
+            f"roles:\n  web: {{allowed_ports: [{allowed}]}}\nhosts:\n")
     for name, host in lab.hosts.items():
+        if name not in only:
+            continue
         text += (f"  - name: {name}\n    address: {host.address}\n    role: web\n"
                  "    services: [{port: 22, protocol: ssh}]\n"
                  + inside_block(lab, data[name], **access))  # type: ignore[arg-type]

@@ -15,17 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from reports.formats import ReportFormat, render
+from reports.json_report import load_json
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Fact, ProbeStatus, ScanResult, ServiceProtocol, SshAccess, Status
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.inside.probe import InsideProbe
+from scanner.probes.nmap_runner import find_nmap
 from scanner.rulepack.loader import load_pack
+from scanner.rulepack.model import RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.yamlsrc import SourceError
 from tests.sshlab.hostlab import HostLab, LabHost, missing_requirements
 from tests.sshlab.sshd import keygen
-from tests.sshlab.states import bad_state, good_state, inventory, prepare_backups
+from tests.sshlab.states import bad_state, good_state, inventory, mixed_state, prepare_backups
 
 RULES = build_ruleset([load_pack("host-baseline")])
 HOST_RULES = sorted(r.info.id for r in RULES.rules if r.info.id.startswith(("HST-", "OPS-")))
@@ -40,6 +44,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostLab]:
     try:
         lab.add(good_state())
         lab.add(bad_state())
+        lab.add(mixed_state())
         yield lab
     finally:
         lab.close()
@@ -48,19 +53,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostLab]:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hostdata")
-    for name in ("good", "bad"):
-        prepare_backups(root / name, good=name == "good")
-    return {"good": root / "good", "bad": root / "bad"}
+    for name in ("good", "bad", "mixed"):
+        prepare_backups(root / name, good=name != "bad")
+    return {name: root / name for name in ("good", "bad", "mixed")}
 
 
 def scan(lab: HostLab, data: dict[str, Path], tmp_path: Path, timeout: float = 3.0,
-         **access: object) -> ScanResult:
+         rules: RuleSet = RULES, ports: str = "22", **access: object) -> ScanResult:
     path = tmp_path / "inventory.yaml"
     path.write_text(inventory(lab, data, **access))
     inv = load_inventory(path)
-    options = ScanOptions(timeout=timeout, service_budget=90,
-                          probe=ProbeOptions(ssh_access={a.host: a for a in inv.ssh_access}))
-    return run_scan(inv, RULES, options)
+    options = ScanOptions(timeout=timeout, service_budget=90, probe=ProbeOptions(
+        ports=ports, ssh_access={a.host: a for a in inv.ssh_access}))
+    return run_scan(inv, rules, options)
 
 
 def verdicts(result: ScanResult, host: str) -> dict[str, Status]:
@@ -289,3 +294,21 @@ def test_hostile_host_name_is_refused_by_the_inventory(tmp_path: Path, name: str
                     "    inside: {user: scan, key_file: /k, known_hosts: /kh}\n")
     with pytest.raises(SourceError, match=r"hosts\[0\]\.name"):
         load_inventory(path)
+
+
+@pytest.mark.skipif(find_nmap() is None, reason="nmap is not installed")
+def test_inside_and_outside_side_by_side(lab: HostLab, data: dict[str, Path],
+                                         tmp_path: Path) -> None:
+    rules = build_ruleset([load_pack("host-baseline"), load_pack("network-baseline")])
+    result = scan(lab, data, tmp_path, rules=rules, ports="22,5432,6379,8443",
+                  only=("mixed",), allowed="22/tcp, 8443/tcp")
+    views = {p.port: p for p in result.host_ports if p.host == "mixed"}
+    assert {k: v.verdict for k, v in views.items()} == {
+        "22/tcp": "ok", "5432/tcp": "filtered", "8443/tcp": "allowed_unused"}
+    assert views["5432/tcp"].all_interfaces and not views["5432/tcp"].reachable
+    assert "0.0.0.0" in views["5432/tcp"].inside
+    assert not views["22/tcp"].all_interfaces  # sshd listens on the host's own address
+    html = render(ReportFormat.HTML, result, base_dir=tmp_path, lang="en")
+    assert "Listens on all interfaces but filtered" in html
+    reloaded = load_json(render(ReportFormat.JSON, result, base_dir=tmp_path))
+    assert reloaded.host_ports == result.host_ports
