@@ -19,7 +19,15 @@ from reports.formats import ReportFormat, render
 from reports.json_report import load_json
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
-from scanner.models import Fact, ProbeStatus, ScanResult, ServiceProtocol, SshAccess, Status
+from scanner.models import (
+    Fact,
+    ProbeStatus,
+    ReasonCategory,
+    ScanResult,
+    ServiceProtocol,
+    SshAccess,
+    Status,
+)
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.inside.probe import InsideProbe
 from scanner.probes.nmap_runner import find_nmap
@@ -109,16 +117,18 @@ def test_without_sudo_the_firewall_rule_is_an_error(
     fact = result.service("bad/inside").fact("host.firewall_policy")
     assert fact is not None and fact.status is ProbeStatus.ERROR
     assert "not permitted" in (fact.reason or "")
+    assert fact.category is ReasonCategory.NOT_PERMITTED
     assert verdicts(result, "bad")["HST-FW-001"] is Status.ERROR
 
 
-@pytest.mark.parametrize(("mode", "reason"), [
-    ("hang", "timed out on the host"),
-    ("flood", "output longer than"),
-    ("missing", "command not found"),
+@pytest.mark.parametrize(("mode", "reason", "category"), [
+    ("hang", "timed out on the host", ReasonCategory.TIMEOUT),
+    ("flood", "output longer than", ReasonCategory.PROTOCOL_ERROR),
+    ("missing", "command not found", ReasonCategory.TOOL_MISSING),
 ])
 def test_misbehaving_command_is_an_error_for_its_rule_only(
-        lab: HostLab, data: dict[str, Path], tmp_path: Path, mode: str, reason: str) -> None:
+        lab: HostLab, data: dict[str, Path], tmp_path: Path, mode: str, reason: str,
+        category: ReasonCategory) -> None:
     host = lab.hosts["good"]
     host.ss_mode(mode)
     try:
@@ -127,6 +137,7 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
         host.ss_mode("")
     got = verdicts(result, "good")
     assert got["HST-SOCK-001"] is Status.ERROR
+    assert result.service("good/inside").fact("host.listening").category is category  # type: ignore[union-attr]
     assert reason in next(r.message for r in result.results
                           if r.rule_id == "HST-SOCK-001" and r.service == "good/inside")
     assert got["HST-FW-001"] is Status.PASS  # the other commands still answered

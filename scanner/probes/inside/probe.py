@@ -41,6 +41,11 @@ NEEDS: dict[str, tuple[str, ...]] = {
 class Unknown(Exception):
     """The fact cannot be established (the message says why); NotApplicable is separate."""
 
+    def __init__(self, message: str,
+                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR) -> None:
+        super().__init__(message)
+        self.category = category
+
 
 class NotApplicable(Exception):
     pass
@@ -129,10 +134,10 @@ class Answers:
         answer = self.answers.get(section)
         command = self.shown.get(section, section)
         if answer is None:
-            raise Unknown(f"`{command}`: " + (self.ended or "no answer"))
+            raise Unknown(f"`{command}`: " + (self.ended or "no answer"), ReasonCategory.RESET)
         problem = answer.problem(f"`{command}`")
         if problem:
-            raise Unknown(problem)
+            raise Unknown(*problem)
         if answer.status != 0 and not allow_failure:
             raise Unknown(f"`{command}` failed with status {answer.status}: "
                           f"{first_line(answer.text)}")
@@ -145,7 +150,7 @@ class Answers:
             value, summary = derive(context)
         except Unknown as exc:
             return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc),
-                        category=ReasonCategory.PROTOCOL_ERROR)
+                        category=exc.category)
         except NotApplicable as exc:
             return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -158,13 +163,13 @@ class Answers:
 
     def _firewall_policy(self, _: object) -> tuple[FactValue, str]:
         nft = self.answers.get("nft")
-        why_nft = ""
+        why_nft, nft_category = "", ReasonCategory.PROTOCOL_ERROR
         try:
             found = parse.nft_input_policy(self.get("nft").text)
             if found:
                 return found[0], f"{self.shown['nft']}: {found[1]}"
         except Unknown as exc:
-            why_nft = str(exc)
+            why_nft, nft_category = str(exc), exc.category
         try:
             policy, how = parse.iptables_input_policy(self.get("iptables").text)
             return policy, f"{self.shown['iptables']}: {how}"
@@ -172,7 +177,7 @@ class Answers:
             if nft is not None and not why_nft:  # nft answered: nothing hooks input
                 return "accept", (f"{self.shown['nft']}: no chain on the input hook, "
                                   f"nothing filters inbound packets ({exc})")
-            raise Unknown(f"{why_nft}; {exc}") from None
+            raise Unknown(f"{why_nft}; {exc}", nft_category) from None
 
     def _listening(self, _: object) -> tuple[FactValue, str]:
         socks = parse.sockets(self.get("ss").text)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scanner.models import ReasonCategory
 from scanner.probes.base import ProbeFailure
 from scanner.probes.inside.commands import CAP, Command, script
 from scanner.probes.vantage import Login, connect_client, run_script
@@ -26,16 +27,17 @@ class Answer:
     status: int
     truncated: bool = False
 
-    def problem(self, what: str) -> str | None:
-        """Why this answer cannot be used, or None."""
+    def problem(self, what: str) -> tuple[str, ReasonCategory] | None:
+        """Why this answer cannot be used, and its category; None when it can."""
         if self.truncated:
-            return f"{what}: output longer than {CAP} bytes (cut)"
+            return f"{what}: output longer than {CAP} bytes (cut)", ReasonCategory.PROTOCOL_ERROR
         if self.status == TOOL_MISSING:
-            return f"{what}: command not found on the host"
+            return f"{what}: command not found on the host", ReasonCategory.TOOL_MISSING
         if self.status == TIMED_OUT:
-            return f"{what}: timed out on the host"
+            return f"{what}: timed out on the host", ReasonCategory.TIMEOUT
         if _DENIED.search(self.text):
-            return f"{what}: not permitted ({first_line(self.text)})"
+            return (f"{what}: not permitted ({first_line(self.text)})",
+                    ReasonCategory.NOT_PERMITTED)
         return None
 
 
