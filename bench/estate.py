@@ -76,9 +76,11 @@ NONCOMPLIANT_KINDS: tuple[Kind, ...] = (
     _kind("sslv3-rc4", "SSL 3.0 to TLS 1.2 with RC4 suites only (tlslite-ng)",
           ("TLS-PROTO-001", "TLS-PROTO-002", "TLS-CIPH-001", "TLS-CIPH-003"),
           engine="tlslite", ciphers=None, min_version="SSLv3", tlslite_ciphers=("rc4",)),
-    _kind("ecdsa-tls12", "TLS 1.2 only with an ECDSA P-384 certificate: a client offering only "
-          "P-256 or only P-521 cannot connect (the curve list binds the certificate too)",
-          ("TLS-GROUP-002",), max_version="TLSv1.2", cert=CertPlan(key="ec384")),
+    _kind("ecdsa-tls12", "TLS 1.2 only with an ECDSA P-384 certificate, P-384 preferred: P-256 "
+          "and P-521 are never chosen for key exchange (offered alone, the certificate's curve "
+          "is missing, so sslyze sees them refused)",
+          ("TLS-GROUP-002",), max_version="TLSv1.2", cert=CertPlan(key="ec384"),
+          groups="P-384:P-256:P-521"),
     _kind("weak-cert", "RSA 1024 certificate signed with SHA-1", ("CERT-KEY-001", "CERT-SIG-001"),
           cert=CertPlan(key="rsa1024", hash="sha1")),
     _kind("wrong-name", "certificate issued for another name", ("CERT-NAME-001",),

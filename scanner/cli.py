@@ -281,6 +281,12 @@ def rules_list(rule_refs: tuple[str, ...], no_default_rules: bool) -> None:
     for ov in ruleset.disabled:
         click.echo(f"{ov.rule_id:<18} disabled  by {ov.location.file}:{ov.location.line}"
                    + (f" ({ov.reason})" if ov.reason else ""))
+    click.echo("Built-in packs (in force: *):")
+    loaded = {p.id for p in ruleset.packs}
+    for name in BUILTIN_PACKS:
+        pack = load_pack(name).info
+        how = "default" if name in DEFAULT_PACKS else f"opt-in: --rules {name}"
+        click.echo(f"{'*' if name in loaded else '-'} {name:<20} {how:<36} {pack.title['en']}")
 
 
 @rules.command("show")

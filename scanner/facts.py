@@ -67,6 +67,21 @@ _SPECS = (
              "Key-exchange groups (curves) the server accepts for ECDHE under TLS 1.2", GROUPS),
     FactSpec("tls13.groups", FactKind.SET, "tls",
              "Key-exchange groups the server accepts under TLS 1.3", GROUPS),
+    FactSpec("tls12.single_curve_refused", FactKind.SET, "tls",
+             "P-curves with which a TLS 1.2 client offering only that curve cannot connect "
+             "because the ECDSA certificate is on another curve (RFC 8422 5.1)", GROUPS),
+    FactSpec("tls.dhe_min_bits", FactKind.INT, "tls",
+             "Size in bits of the finite-field DH prime the server uses with DHE suites "
+             "(a client offering no ffdhe group); not applicable without DHE"),
+    FactSpec("tls.rsa_key_exchange", FactKind.BOOL, "tls",
+             "A suite with RSA key transport (no forward secrecy) is accepted up to TLS 1.2"),
+    FactSpec("tls.compression", FactKind.BOOL, "tls",
+             "The server chooses DEFLATE TLS compression when a client offers it"),
+    FactSpec("tls.secure_renegotiation", FactKind.BOOL, "tls",
+             "The server supports secure renegotiation (RFC 5746 renegotiation_info)"),
+    FactSpec("tls.fallback_scsv", FactKind.BOOL, "tls",
+             "A TLS 1.0/1.1 hello marked TLS_FALLBACK_SCSV is refused (RFC 7507) where a newer "
+             "version is accepted"),
     FactSpec("starttls.offered", FactKind.BOOL, "tls",
              "The plaintext service advertises and performs STARTTLS",
              services=STARTTLS_SERVICES),

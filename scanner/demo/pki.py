@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,3 +271,14 @@ def issue_leaf(
     return LeafFiles(
         cert=cert, key=leaf_key, cert_pem=cert_pem, chain_pem=chain_pem, key_pem=key_pem
     )
+
+
+def write_dh_params(path: Path, bits: Literal[1024, 2048]) -> Path:
+    """Well-known DH groups for DHE servers: RFC 5114's 1024-bit group (weak) or ffdhe2048.
+
+    OpenSSL writes them instantly; generating safe primes would take seconds to minutes.
+    """
+    option = "dh_rfc5114:1" if bits == 1024 else "group:ffdhe2048"
+    subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", option,
+                    "-out", str(path)], check=True, capture_output=True, timeout=30)
+    return path

@@ -35,7 +35,8 @@ from scanner.rulepack.model import (
 )
 from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
 
-BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance", "host-baseline")
+BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance", "host-baseline",
+                 "tls-hardening")
 DEFAULT_PACKS = ("saas-baseline", "network-baseline", "host-baseline")
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 

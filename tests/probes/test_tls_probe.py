@@ -31,7 +31,7 @@ from tests.conftest import (
     tls_record,
 )
 
-ALL = TlsProbe.provides
+ALL = TlsProbe.provides - {"tls12.single_curve_refused"}  # tests/probes/test_tls_curves.py
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
 
 
@@ -41,7 +41,8 @@ def run(t: ProbeTarget, wanted: frozenset[str] = ALL,
     facts = run_probe(TlsProbe(), t, wanted, ctx, {})
     assert [f.name for f in facts] == [n for n in
                                        ("tls.protocols", "tls.weak_suites", "tls12.groups",
-                                        "tls13.groups", "starttls.offered") if n in wanted]
+                                        "tls13.groups", "tls12.single_curve_refused",
+                                        "starttls.offered") if n in wanted]
     return {f.name: f for f in facts}, ctx
 
 
@@ -134,7 +135,7 @@ def test_x25519_only_tls12_server(tls_servers: RunningServers) -> None:
     facts, ctx = run(target(tls_servers, "x25519"), frozenset({"tls.protocols", "tls12.groups"}))
     assert values(facts["tls.protocols"]) == ["TLSv1.2"]
     assert values(facts["tls12.groups"]) == ["x25519"]
-    assert "secp256r1 refused" in facts["tls12.groups"].summary
+    assert "secp256r1: refused" in facts["tls12.groups"].summary
     assert ctx.connections <= 6 + 4
 
 
@@ -149,21 +150,6 @@ def test_tls13_groups_of_a_default_server(tls_servers: RunningServers) -> None:
     got = values(facts["tls13.groups"])
     assert {"secp256r1", "secp384r1", "secp521r1", "x25519", "x448"} <= set(got)
     assert ctx.connections <= 6 + len(got) + 1
-
-
-def test_ecdsa_p384_server_groups(tls_servers: RunningServers) -> None:
-    # TLS 1.2 binds the certificate's curve to the offered groups: P-256 or P-521 alone fail
-    facts, ctx = run(target(tls_servers, "ec384"), frozenset({"tls12.groups", "tls13.groups"}))
-    assert values(facts["tls12.groups"]) == ["secp384r1"]
-    assert "ECDSA on secp384r1" in facts["tls12.groups"].summary
-    assert "secp256r1 refused (alert handshake_failure)" in facts["tls12.groups"].summary
-    assert values(facts["tls13.groups"]) == ["secp256r1", "secp384r1", "secp521r1"]
-    assert ctx.connections <= 6 + 4 + 3
-
-
-def test_ecdsa_tls12_only_server_groups(tls_servers: RunningServers) -> None:
-    facts, _ = run(target(tls_servers, "ec-tls12"), frozenset({"tls12.groups"}))
-    assert values(facts["tls12.groups"]) == ["secp256r1"]
 
 
 # ---------------------------------------------------------------- STARTTLS

@@ -33,6 +33,8 @@ class ServerSpec:
     tlslite_ciphers: tuple[str, ...] = ()
     starttls_advertised: bool = True
     reject_ip_sni: bool = False
+    client_preference: bool = False  # openssl: follow the client's suite/group order
+    dh_params: str | None = None  # openssl: PEM DH parameters for DHE suites (e.g. 1024-bit)
     listeners: int = 1
     host: str = "127.0.0.1"
     port: int = 0  # fixed port for the first listener (0: any; taken: falls back to any)

@@ -111,6 +111,10 @@ def build_context(spec: ServerSpec) -> ssl.SSLContext:
         ctx.load_cert_chain(spec.chain_pem, spec.key_pem)
     if spec.reject_ip_sni:
         ctx.sni_callback = _reject_ip_sni
+    if spec.client_preference:
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if spec.dh_params:
+        ctx.load_dh_params(spec.dh_params)
     return ctx
 
 

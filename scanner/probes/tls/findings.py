@@ -109,11 +109,15 @@ def _cert_curve(out: HelloOutcome) -> str | None:
 
 
 def groups(session: TlsSession, version: str) -> Fact:
-    """Each P-curve alone, then every other group together; drop each accepted one, repeat."""
+    """Which groups the server uses for key exchange; cached per version."""
     name = "tls13.groups" if version == "TLSv1.3" else "tls12.groups"
     if name not in session.facts:
         session.facts[name] = _groups(session, version, name)
     return session.facts[name]
+
+
+def _ecdhe(suite: str | None) -> bool:
+    return (suite or "").startswith(("TLS_ECDHE_RSA_", "TLS_ECDHE_ECDSA_"))
 
 
 def _groups(session: TlsSession, version: str, name: str) -> Fact:
@@ -126,13 +130,16 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
                     reason=f"{'TLS 1.3' if tls13 else 'TLS 1.2'} not accepted")
     suites = tuple(TLS13_SUITES) if tls13 else ECDHE_SUITES
     base = protocols.outcomes[version]
-    # Under TLS 1.2 an ECDSA certificate's curve must be offered too: groups are tested
-    # without it, as a client offering only them would be (RFC 8422 section 5.1).
+    # Under TLS 1.2 an ECDSA certificate's curve C must be among the offered groups (RFC 8422
+    # 5.1): each other curve is offered first with C beside it, and the server's pick read.
     bound = None if tls13 else _cert_curve(base)
     known: dict[str, str] = {}
-    if base.group in GROUP_CODES and (tls13 or (base.suite or "").startswith("TLS_ECDHE_RSA_")):
+    if base.group in GROUP_CODES and (tls13 or _ecdhe(base.suite)):
         known[base.group] = f"chosen in the {version} version hello with {base.suite}"
     alone = P_CURVES + ((bound,) if bound and bound not in P_CURVES else ())
+    if bound:  # the certificate's curve first: every other hello offers it too
+        alone = (bound, *(c for c in alone if c != bound))
+    not_chosen: list[str] = []
     steps: list[str] = []
     start = session.handshakes
 
@@ -143,33 +150,80 @@ def _groups(session: TlsSession, version: str, name: str) -> Fact:
     for curve in alone:
         if curve in known:
             continue
-        out = attempt((curve,))
+        offer = (curve,) if bound in (None, curve) else (curve, bound)
+        out = attempt(offer)
+        shown = " then ".join(offer)
         if isinstance(out, ProbeFailure):
-            return out.within(f"{version} hello offering {curve}").fact(name)
-        if out.accepted:
-            known[curve] = f"offered alone, accepted with {out.suite}" + (
-                " (HelloRetryRequest)" if out.retry else "")
-        steps.append(f"{curve} {'accepted' if out.accepted else out.describe()}")
+            return out.within(f"{version} hello offering {shown}").fact(name)
+        if not out.accepted:
+            steps.append(f"{shown}: {out.describe()}")
+            continue
+        assert out.group is not None
+        how = "offered alone" if len(offer) == 1 else f"offered first, beside {bound}"
+        known.setdefault(out.group, f"{how}, chosen with {out.suite}" + (
+            " (HelloRetryRequest)" if out.retry else ""))
+        if out.group == curve:
+            steps.append(f"{shown}: {curve} chosen")
+        else:
+            not_chosen.append(curve)
+            steps.append(f"{shown}: {curve} not chosen, server prefers {out.group}")
+    tail = (bound,) if bound else ()
     pool = tuple(g for g in (TLS13_GROUPS if tls13 else TLS12_GROUPS)
                  if g not in alone and g not in known)
     others: list[str] = []
     while pool:
-        out = attempt(pool)
+        out = attempt((*pool, *tail))
         if isinstance(out, ProbeFailure):
             return out.within(f"{version} hello offering {len(pool)} groups").fact(name)
         if not out.accepted or out.group is None:
             others.append(out.describe())
             break
+        if out.group not in pool:
+            others.append(f"{out.group} chosen: server prefers it to all of them")
+            break
         known[out.group] = f"chosen among {len(pool)} offered groups with {out.suite}"
         others.append(f"{out.group} accepted")
         pool = tuple(g for g in pool if g != out.group)
-    steps.append("the other groups together: " + ", then ".join(others or ["none left"]))
+    steps.append("the other groups together" + (f" (then {bound})" if bound else "") + ": "
+                 + ", then ".join(others or ["none left"]))
     summary = (f"{version} hellos offering {'TLS 1.3' if tls13 else 'ECDHE'} suites, "
                f"{session.handshakes - start} handshakes: " + "; ".join(steps))
-    if base.group in known:
+    if base.group in known and known[base.group].startswith("chosen in the"):
         summary += f"; {base.group} known from the {version} version hello"
     if bound:
-        summary += (f"; the certificate is ECDSA on {bound}: a TLS 1.2 client must offer "
-                    f"{bound} to connect, so no other group works alone")
+        summary += (f"; the certificate is ECDSA on {bound}, so every hello offered {bound} "
+                    "too (RFC 8422 5.1)")
+    if not_chosen:
+        summary += (f"; not proven for {', '.join(not_chosen)}: not chosen, server prefers "
+                    f"{bound}")
     values = tuple(Observation(value=g, detail=known[g]) for g in GROUPS if g in known)
     return Fact(name=name, status=COMPLETED, value=values, summary=summary)
+
+
+def single_curve_clients(session: TlsSession) -> Fact:
+    """TLS 1.2 clients offering one P-curve only that the certificate's curve shuts out."""
+    name = "tls12.single_curve_refused"
+    protocols = session.protocols()
+    if protocols.error:
+        return protocols.failure("protocol versions unknown").fact(name)
+    if not protocols.accepted("TLSv1.2"):
+        return Fact(name=name, status=NOT_APPLICABLE, reason="TLS 1.2 not accepted")
+    bound = _cert_curve(protocols.outcomes["TLSv1.2"])
+    if bound is None:
+        return Fact(name=name, status=COMPLETED, value=(),
+                    summary="the certificate is not ECDSA: the curve list does not bind it")
+    refused: list[Observation] = []
+    steps: list[str] = []
+    for curve in (c for c in P_CURVES if c != bound):
+        out = session.exchange(HelloSpec("TLSv1.2", ECDHE_SUITES, (curve,)))
+        error = _group_error(out, "TLSv1.2", (curve,))
+        if error:
+            return error.within(f"TLSv1.2 hello offering only {curve}").fact(name)
+        steps.append(f"{curve} alone {out.describe()}")
+        if not out.accepted:
+            refused.append(Observation(value=curve, detail=(
+                f"a client offering only {curve} is refused ({out.reason}): the certificate "
+                f"is ECDSA on {bound}")))
+    summary = (f"the certificate is ECDSA on {bound} (RFC 8422 5.1: a TLS 1.2 client must offer "
+               f"its curve); each other P-curve offered alone: " + "; ".join(steps))
+    return Fact(name=name, status=COMPLETED, value=tuple(refused), summary=summary)

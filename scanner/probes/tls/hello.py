@@ -31,6 +31,7 @@ from scanner.probes.tls.suites import (
     VERSIONS,
     group_name,
     is_ecdh,
+    is_ffdh,
     suite_name,
 )
 from scanner.probes.tls.wire import (
@@ -44,6 +45,7 @@ from scanner.probes.tls.wire import (
 )
 
 MAX_MESSAGE = 128 * 1024
+FALLBACK_SCSV = 0x5600
 
 Status = Literal["accepted", "refused", "error"]
 
@@ -57,6 +59,8 @@ class HelloSpec:
     groups: tuple[str, ...] = ()
     key_shares: tuple[str, ...] = ()  # TLS 1.3: groups given a real share (x25519, secp256r1)
     full_flight: bool = True  # TLS <= 1.2: read up to ServerHelloDone (chain, key exchange)
+    compression: bool = False  # TLS <= 1.2: offer DEFLATE before null compression
+    fallback: bool = False  # add TLS_FALLBACK_SCSV (RFC 7507): this hello is a downgrade
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class HelloOutcome:
     chain: tuple[bytes, ...] | None = None  # DER certificates sent in clear, leaf first
     retry: bool = False  # TLS 1.3 HelloRetryRequest
     ssl2_ciphers: tuple[str, ...] = ()  # SSL 2.0: cipher specs the server listed
+    dh_bits: int | None = None  # size of the finite-field DHE prime (ServerKeyExchange)
+    compression: int = 0  # compression method the server chose (0: none, 1: DEFLATE)
+    renegotiation_info: bool = False  # the ServerHello carries RFC 5746's extension
     reason: str = ""  # refused: "alert <name>", "closed" or "reset"; error: why
     category: ReasonCategory | None = None  # error: what kind of failure
 
@@ -138,10 +145,12 @@ def client_hello(spec: HelloSpec, sni: str | None) -> bytes:
         exts.append(ClientKeyShareExtension().create(shares))
         exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
     session_id = os.urandom(32) if tls13 else b""  # middlebox compatibility mode
+    suites = [*spec.suites, FALLBACK_SCSV] if spec.fallback else list(spec.suites)
     hello = ClientHello().create(
-        version, bytearray(os.urandom(32)), bytearray(session_id), list(spec.suites),
-        extensions=exts,
+        version, bytearray(os.urandom(32)), bytearray(session_id), suites, extensions=exts,
     )
+    if spec.compression and not tls13:
+        hello.compression_methods = [1, 0]  # DEFLATE, null
     body = bytes(hello.write())
     record = RecordHeader3().create((3, 0) if spec.version == "SSLv3" else (3, 1), 22, len(body))
     return bytes(record.write()) + body
@@ -172,10 +181,15 @@ class _Flight:
         self.group: str | None = None
         self.chain: tuple[bytes, ...] | None = None
         self.retry = False
+        self.dh_bits: int | None = None
+        self.compression = 0
+        self.renegotiation_info = False
 
     def outcome(self) -> HelloOutcome:
         return HelloOutcome(
-            "accepted", self.version, self.suite, self.group, self.chain, self.retry
+            "accepted", self.version, self.suite, self.group, self.chain, self.retry,
+            dh_bits=self.dh_bits, compression=self.compression,
+            renegotiation_info=self.renegotiation_info,
         )
 
 
@@ -197,6 +211,11 @@ def _server_hello(msg: bytes, spec: HelloSpec, flight: _Flight) -> bool:
     flight.version = VERSION_NAMES[version]
     flight.suite = suite_name(hello.cipher_suite)
     flight.retry = bytes(hello.random) == bytes(TLS_1_3_HRR)
+    flight.compression = int(hello.compression_method)
+    if flight.compression not in (0, 1) or (flight.compression and not spec.compression):
+        raise Garbage(f"server chose compression method {flight.compression}, which was not "
+                      "offered")
+    flight.renegotiation_info = hello.getExtension(ExtensionType.renegotiation_info) is not None
     if version == (3, 4):
         share = hello.getExtension(ExtensionType.key_share)
         code = getattr(share, "selected_group", None) or getattr(
@@ -218,6 +237,11 @@ def _handle(msg: bytes, spec: HelloSpec, flight: _Flight) -> bool:
         flight.chain = _parse_chain(body)
     elif mtype == 12 and flight.suite and is_ecdh(flight.suite) and body[:1] == b"\x03":
         flight.group = group_name(int.from_bytes(body[1:3]))
+    elif mtype == 12 and flight.suite and is_ffdh(flight.suite):
+        size = int.from_bytes(body[:2])  # ServerDHParams: dh_p<1..2^16-1>, dh_g, dh_Ys
+        if len(body) < 2 + size or size == 0:
+            raise Garbage("malformed DHE ServerKeyExchange")
+        flight.dh_bits = int.from_bytes(body[2 : 2 + size]).bit_length()
     return mtype == 14  # ServerHelloDone
 
 

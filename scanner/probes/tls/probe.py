@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from scanner.facts import TLS_PROTOCOLS
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
-from scanner.probes.tls import findings
+from scanner.probes.tls import findings, kx
 from scanner.probes.tls.session import PROTOCOL_ORDER, TlsSession
 from scanner.probes.tls.starttls import StartTlsUnavailable
 
@@ -15,6 +15,8 @@ COMPLETED, ERROR, NOT_APPLICABLE = (
     ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
 )
 FACT_ORDER = ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups",
+              "tls12.single_curve_refused", "tls.dhe_min_bits", "tls.rsa_key_exchange",
+              "tls.compression", "tls.secure_renegotiation", "tls.fallback_scsv",
               "starttls.offered")  # starttls.offered last: earlier hellos usually settle it
 
 
@@ -61,6 +63,12 @@ _BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {
     "tls.weak_suites": findings.weak_suites,
     "tls12.groups": lambda s: findings.groups(s, "TLSv1.2"),
     "tls13.groups": lambda s: findings.groups(s, "TLSv1.3"),
+    "tls12.single_curve_refused": findings.single_curve_clients,
+    "tls.dhe_min_bits": kx.dhe_min_bits,
+    "tls.rsa_key_exchange": kx.rsa_key_exchange,
+    "tls.compression": kx.compression,
+    "tls.secure_renegotiation": kx.secure_renegotiation,
+    "tls.fallback_scsv": kx.fallback_scsv,
     "starttls.offered": starttls_fact,
 }
 

@@ -100,6 +100,21 @@ ECDHE_SUITES: tuple[int, ...] = tuple(
 )
 
 
+def is_ffdh(name: str) -> bool:
+    """The ServerKeyExchange of this suite carries finite-field DH parameters."""
+    return ("_DHE_" in name or "_DH_anon_" in name) and "_PSK_" not in name
+
+
+# Targeted hellos for the key-exchange facts (tls-hardening pack)
+def _strong_first(codes: list[int]) -> tuple[int, ...]:
+    return tuple(sorted(codes, key=lambda c: (bool(categories(SUITES[c])), _preference(c))))
+
+
+DHE_SUITES = _strong_first([c for c in _LEGACY
+                            if SUITES[c].startswith(("TLS_DHE_RSA_", "TLS_DHE_DSS_"))])
+RSA_KX_SUITES = _strong_first([c for c in _LEGACY if SUITES[c].startswith("TLS_RSA_WITH_")])
+
+
 def is_ecdh(name: str) -> bool:
     """The ServerKeyExchange of this suite names a curve."""
     return "_ECDHE_" in name or "_ECDH_anon_" in name

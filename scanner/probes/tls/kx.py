@@ -1,0 +1,197 @@
+"""Key exchange and protocol options (tls-hardening pack): one targeted hello per question.
+
+DHE group size and RSA key exchange each take a hello that offers only those suites; the
+compression question rides on those hellos (DEFLATE offered beside null); secure renegotiation
+is read from the version hellos (they carry the renegotiation SCSV); the fallback question
+takes one hello at the old version with TLS_FALLBACK_SCSV.
+"""
+
+from __future__ import annotations
+
+from scanner.models import Fact, ProbeStatus, ReasonCategory
+from scanner.probes.base import ProbeFailure
+from scanner.probes.tls.hello import HelloOutcome, HelloSpec
+from scanner.probes.tls.session import Protocols, TlsSession
+from scanner.probes.tls.suites import (
+    ALL_LEGACY_SUITES,
+    DHE_SUITES,
+    LEGACY_VERSIONS,
+    RSA_KX_SUITES,
+    TLS12_GROUPS,
+)
+
+COMPLETED, ERROR, NOT_APPLICABLE = (
+    ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
+)
+_TARGETED = "tls.kx.targeted"  # ctx.scratch key of the targeted hellos
+
+
+def _failed(out: HelloOutcome, what: str) -> ProbeFailure:
+    return ProbeFailure(f"{what}: {out.reason}", out.category or ReasonCategory.PROTOCOL_ERROR)
+
+
+def _legacy(protocols: Protocols) -> list[str]:
+    """Accepted versions up to TLS 1.2, newest first."""
+    return [v for v in LEGACY_VERSIONS if protocols.accepted(v)]
+
+
+def _precondition(session: TlsSession, name: str) -> tuple[Protocols, list[str]] | Fact:
+    protocols = session.protocols()
+    if protocols.error:
+        return protocols.failure("protocol versions unknown").fact(name)
+    legacy = _legacy(protocols)
+    if not legacy:
+        return Fact(name=name, status=NOT_APPLICABLE,
+                    reason="no protocol version up to TLS 1.2 accepted (TLS 1.3 only)")
+    return protocols, legacy
+
+
+class _Targeted:
+    """The outcomes of the targeted hellos of this session, each sent at most once."""
+
+    def __init__(self, session: TlsSession) -> None:
+        self.session = session
+        self.outcomes: dict[tuple[str, str], HelloOutcome] = {}
+
+    @classmethod
+    def of(cls, session: TlsSession) -> _Targeted:
+        found = session.ctx.scratch.get(_TARGETED)
+        if isinstance(found, _Targeted):
+            return found
+        made = cls(session)
+        session.ctx.scratch[_TARGETED] = made
+        return made
+
+    def hello(self, kind: str, version: str) -> HelloOutcome:
+        key = (kind, version)
+        if key not in self.outcomes:
+            suites = {"dhe": DHE_SUITES, "rsa": RSA_KX_SUITES, "any": ALL_LEGACY_SUITES}[kind]
+            self.outcomes[key] = self.session.exchange(
+                HelloSpec(version, suites, TLS12_GROUPS, compression=True))
+        return self.outcomes[key]
+
+    def accepted(self) -> list[HelloOutcome]:
+        return [o for o in self.outcomes.values() if o.accepted]
+
+
+def dhe_min_bits(session: TlsSession) -> Fact:
+    """Size of the DH prime a client offering only DHE suites (and no ffdhe group) gets."""
+    name = "tls.dhe_min_bits"
+    pre = _precondition(session, name)
+    if isinstance(pre, Fact):
+        return pre
+    _, legacy = pre
+    steps: list[str] = []
+    sizes: list[tuple[int, str]] = []
+    for version in legacy:
+        out = _Targeted.of(session).hello("dhe", version)
+        if out.status == "error":
+            return _failed(out, f"DHE hello under {version}").fact(name)
+        steps.append(f"{version}: {out.describe()}"
+                     + (f", {out.dh_bits}-bit prime" if out.dh_bits else ""))
+        if out.accepted:
+            if out.dh_bits is None:
+                return ProbeFailure(f"{version}: accepted {out.suite} but sent no DH parameters").fact(name)
+            sizes.append((out.dh_bits, f"{out.suite} under {out.version}"))
+            break  # the server's DH parameters do not depend on the version
+    summary = ("one hello offering only DHE suites (no ffdhe group, as a legacy client), "
+               "newest version first: " + "; ".join(steps))
+    if not sizes:
+        return Fact(name=name, status=NOT_APPLICABLE, summary=summary,
+                    reason="no DHE suite accepted")
+    bits, where = min(sizes)
+    return Fact(name=name, status=COMPLETED, value=bits, summary=f"{summary} ({where})")
+
+
+def rsa_key_exchange(session: TlsSession) -> Fact:
+    """Does any version up to TLS 1.2 accept a suite with RSA key transport?"""
+    name = "tls.rsa_key_exchange"
+    pre = _precondition(session, name)
+    if isinstance(pre, Fact):
+        return pre
+    protocols, legacy = pre
+    for version in legacy:
+        base = protocols.outcomes[version]
+        if (base.suite or "").startswith("TLS_RSA_WITH_"):
+            return Fact(name=name, status=COMPLETED, value=True, summary=(
+                f"the {version} version hello (every suite offered) chose {base.suite}"))
+    steps: list[str] = []
+    for version in legacy:
+        out = _Targeted.of(session).hello("rsa", version)
+        if out.status == "error":
+            return _failed(out, f"RSA hello under {version}").fact(name)
+        steps.append(f"{version}: {out.describe()}")
+        if out.accepted:
+            return Fact(name=name, status=COMPLETED, value=True, summary=(
+                "hellos offering only RSA key-exchange suites: " + "; ".join(steps)))
+    return Fact(name=name, status=COMPLETED, value=False, summary=(
+        "hellos offering only RSA key-exchange suites, each accepted version: "
+        + "; ".join(steps)))
+
+
+def compression(session: TlsSession) -> Fact:
+    """Does the server choose DEFLATE when offered beside null? (Reuses the targeted hellos.)"""
+    name = "tls.compression"
+    pre = _precondition(session, name)
+    if isinstance(pre, Fact):
+        return pre
+    _, legacy = pre
+    targeted = _Targeted.of(session)
+    seen = targeted.accepted()
+    if not seen:
+        out = targeted.hello("any", legacy[0])
+        if out.status == "error":
+            return _failed(out, f"compression hello under {legacy[0]}").fact(name)
+        if not out.accepted:
+            return ProbeFailure(f"{legacy[0]} hello offering DEFLATE was {out.describe()}, though the version "
+                "hello was accepted").fact(name)
+        seen = [out]
+    chosen = [o for o in seen if o.compression]
+    shown = "; ".join(f"{o.version} with {o.suite}: "
+                      f"{'DEFLATE' if o.compression else 'null'} chosen" for o in seen)
+    return Fact(name=name, status=COMPLETED, value=bool(chosen),
+                summary=f"DEFLATE offered before null compression: {shown}")
+
+
+def secure_renegotiation(session: TlsSession) -> Fact:
+    """RFC 5746: the version hellos carry the renegotiation SCSV; the answer shows support."""
+    name = "tls.secure_renegotiation"
+    pre = _precondition(session, name)
+    if isinstance(pre, Fact):
+        return pre
+    protocols, legacy = pre
+    missing = [v for v in legacy if not protocols.outcomes[v].renegotiation_info]
+    shown = ", ".join(legacy)
+    if missing:
+        return Fact(name=name, status=COMPLETED, value=False, summary=(
+            f"the version hellos offered TLS_EMPTY_RENEGOTIATION_INFO_SCSV; no renegotiation_info "
+            f"extension in the ServerHello under {', '.join(missing)} (accepted: {shown})"))
+    return Fact(name=name, status=COMPLETED, value=True, summary=(
+        f"renegotiation_info extension in the ServerHello under {shown} "
+        "(version hellos with TLS_EMPTY_RENEGOTIATION_INFO_SCSV)"))
+
+
+def fallback_scsv(session: TlsSession) -> Fact:
+    """RFC 7507: a hello at TLS 1.1/1.0 marked as a fallback must be refused."""
+    name = "tls.fallback_scsv"
+    protocols = session.protocols()
+    if protocols.error:
+        return protocols.failure("protocol versions unknown").fact(name)
+    old = [v for v in ("TLSv1.1", "TLSv1.0") if protocols.accepted(v)]
+    newer = [v for v in ("TLSv1.3", "TLSv1.2") if protocols.accepted(v)]
+    if not old or not newer:
+        return Fact(name=name, status=NOT_APPLICABLE, reason=(
+            "TLS 1.0/1.1 refused" if not old else f"{old[0]} is the newest version accepted: "
+            "no downgrade to refuse"))
+    out = session.exchange(HelloSpec(old[0], ALL_LEGACY_SUITES, TLS12_GROUPS, fallback=True))
+    what = f"{old[0]} hello with TLS_FALLBACK_SCSV (the server accepts {newer[0]})"
+    if out.status == "error":
+        return _failed(out, what).fact(name)
+    if out.accepted:
+        return Fact(name=name, status=COMPLETED, value=False,
+                    summary=f"{what}: {out.describe()}")
+    if out.reason == "alert inappropriate_fallback":
+        return Fact(name=name, status=COMPLETED, value=True,
+                    summary=f"{what}: refused with alert inappropriate_fallback")
+    return ProbeFailure(f"{what}: {out.describe()}, not with inappropriate_fallback, though the same hello "
+        "without the SCSV was accepted").fact(name)
