@@ -16,6 +16,7 @@ from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.tls import CHAIN_KEY, TlsProbe
+from scanner.probes.tls.probe import FACT_ORDER
 from scanner.probes.tls.hello import HelloSpec, client_hello
 from scanner.probes.tls.session import version_spec
 from tests.conftest import (
@@ -31,7 +32,9 @@ from tests.conftest import (
     tls_record,
 )
 
-ALL = TlsProbe.provides - {"tls12.single_curve_refused"}  # tests/probes/test_tls_curves.py
+# the default packs' facts; the tls-hardening ones: test_tls_curves.py, test_tls_kx.py
+ALL = frozenset({"tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups",
+                 "starttls.offered"})
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
 
 
@@ -39,10 +42,7 @@ def run(t: ProbeTarget, wanted: frozenset[str] = ALL,
         ctx: ProbeContext | None = None) -> tuple[dict[str, Fact], ProbeContext]:
     ctx = ctx or context()
     facts = run_probe(TlsProbe(), t, wanted, ctx, {})
-    assert [f.name for f in facts] == [n for n in
-                                       ("tls.protocols", "tls.weak_suites", "tls12.groups",
-                                        "tls13.groups", "tls12.single_curve_refused",
-                                        "starttls.offered") if n in wanted]
+    assert [f.name for f in facts] == [n for n in FACT_ORDER if n in wanted]
     return {f.name: f for f in facts}, ctx
 
 
