@@ -16,8 +16,8 @@ from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.tls import CHAIN_KEY, TlsProbe
-from scanner.probes.tls.probe import FACT_ORDER
 from scanner.probes.tls.hello import HelloSpec, client_hello
+from scanner.probes.tls.probe import FACT_ORDER
 from scanner.probes.tls.session import version_spec
 from tests.conftest import (
     HOST,
