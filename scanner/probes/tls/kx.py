@@ -91,7 +91,8 @@ def dhe_min_bits(session: TlsSession) -> Fact:
                      + (f", {out.dh_bits}-bit prime" if out.dh_bits else ""))
         if out.accepted:
             if out.dh_bits is None:
-                return ProbeFailure(f"{version}: accepted {out.suite} but sent no DH parameters").fact(name)
+                return ProbeFailure(
+                    f"{version}: accepted {out.suite} but sent no DH parameters").fact(name)
             sizes.append((out.dh_bits, f"{out.suite} under {out.version}"))
             break  # the server's DH parameters do not depend on the version
     summary = ("one hello offering only DHE suites (no ffdhe group, as a legacy client), "
@@ -143,7 +144,8 @@ def compression(session: TlsSession) -> Fact:
         if out.status == "error":
             return _failed(out, f"compression hello under {legacy[0]}").fact(name)
         if not out.accepted:
-            return ProbeFailure(f"{legacy[0]} hello offering DEFLATE was {out.describe()}, though the version "
+            return ProbeFailure(
+                f"{legacy[0]} hello offering DEFLATE was {out.describe()}, though the version "
                 "hello was accepted").fact(name)
         seen = [out]
     chosen = [o for o in seen if o.compression]
@@ -193,5 +195,6 @@ def fallback_scsv(session: TlsSession) -> Fact:
     if out.reason == "alert inappropriate_fallback":
         return Fact(name=name, status=COMPLETED, value=True,
                     summary=f"{what}: refused with alert inappropriate_fallback")
-    return ProbeFailure(f"{what}: {out.describe()}, not with inappropriate_fallback, though the same hello "
+    return ProbeFailure(
+        f"{what}: {out.describe()}, not with inappropriate_fallback, though the same hello "
         "without the SCSV was accepted").fact(name)
