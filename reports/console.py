@@ -15,10 +15,10 @@ from rich.text import Text
 
 from reports.sarif import clean, clip
 from scanner.models import RuleInfo, RuleResult, ScanResult, Severity, Status, count_by_status
+from scanner.verdict import STATUS_ORDER, Verdict, scan_verdict, status_rank
 
 MAX_CELL = 300  # characters of a message cell; the JSON report keeps everything
 
-STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.NOT_APPLICABLE, Status.PASS)
 STATUS_LABEL = {
     Status.FAIL: "fail",
     Status.ERROR: "error",
@@ -57,7 +57,7 @@ def render_console(result: ScanResult, *, verbose: bool = False, width: int = 10
         console.print(Text("Nothing to report: every check passed.", style="green"))
     counts = count_by_status(result.results)
     console.print(totals_line(counts))
-    console.print(verdict_line(counts))
+    console.print(verdict_line(scan_verdict(result), counts))
     text = console.export_text(styles=color)
     if not color:
         text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
@@ -65,7 +65,7 @@ def render_console(result: ScanResult, *, verbose: bool = False, width: int = 10
 
 
 def _order(r: RuleResult, rules: dict[str, RuleInfo]) -> tuple[int, int, str, str]:
-    return (STATUS_ORDER.index(r.status), -_severity(r, rules).rank, r.service, r.rule_id)
+    return (status_rank(r.status), -_severity(r, rules).rank, r.service, r.rule_id)
 
 
 def _severity(r: RuleResult, rules: dict[str, RuleInfo]) -> Severity:
@@ -120,13 +120,22 @@ def totals_line(counts: dict[Status, int]) -> Text:
     return line
 
 
-def verdict_line(counts: dict[Status, int]) -> Text:
-    """FAIL if anything failed; INCOMPLETE if nothing failed but some checks could not run."""
+VERDICT_WORD = {
+    Verdict.NON_COMPLIANT: ("FAIL", "bold red"),
+    Verdict.INCOMPLETE: ("INCOMPLETE", "bold magenta"),
+    Verdict.COMPLIANT: ("PASS", "bold green"),
+}
+
+
+def verdict_line(verdict: Verdict, counts: dict[Status, int]) -> Text:
+    """The overall verdict (scanner.verdict) and the counts behind it."""
     failed, errors = counts[Status.FAIL], counts[Status.ERROR]
     unchecked = f"{errors} check(s) could not be run"
-    if failed:
+    if verdict is Verdict.NON_COMPLIANT:
         detail = f"{failed} check(s) failed" + (f", {unchecked}" if errors else "")
-        return Text(f"Verdict: FAIL ({detail})", style="bold red")
-    if errors:
-        return Text(f"Verdict: INCOMPLETE (no failure, {unchecked})", style="bold magenta")
-    return Text(f"Verdict: PASS ({counts[Status.PASS]} check(s) passed)", style="bold green")
+    elif verdict is Verdict.INCOMPLETE:
+        detail = f"no failure, {unchecked}" if errors else "no failure, but nothing was checked"
+    else:
+        detail = f"{counts[Status.PASS]} check(s) passed"
+    word, style = VERDICT_WORD[verdict]
+    return Text(f"Verdict: {word} ({detail})", style=style)

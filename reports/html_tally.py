@@ -6,13 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.models import Severity, Status
-
-STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE)
-"""Worst first: a failure outweighs an unchecked rule, which outweighs a pass."""
+from scanner.verdict import STATUS_ORDER, worst_status
 
 SEVERITY_ORDER = tuple(sorted(Severity, key=lambda s: -s.rank))
-
-_BADNESS = {s: len(STATUS_ORDER) - i for i, s in enumerate(STATUS_ORDER)}
 
 
 @dataclass(frozen=True)
@@ -33,6 +29,5 @@ def tally(statuses: Iterable[Status]) -> Tally:
     counts = dict.fromkeys(STATUS_ORDER, 0)
     for status in statuses:
         counts[status] += 1
-    present = [s for s, n in counts.items() if n]
-    worst = max(present, key=_BADNESS.__getitem__) if present else None
+    worst = worst_status(s for s, n in counts.items() if n)
     return Tally(tuple(counts.items()), worst, sum(counts.values()))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
 from reports.html_facts import FactView, fact_views
 from reports.html_matrix import (
@@ -16,7 +15,7 @@ from reports.html_matrix import (
     traceability,
 )
 from reports.html_network import NetworkView, network_view
-from reports.html_tally import SEVERITY_ORDER, STATUS_ORDER, Tally, tally
+from reports.html_tally import SEVERITY_ORDER, Tally, tally
 from reports.svg import BarChart, bar_chart
 from scanner.models import (
     ProbeRun,
@@ -29,17 +28,7 @@ from scanner.models import (
     Status,
     localized,
 )
-
-Verdict = Literal["non_compliant", "incomplete", "compliant"]
-
-
-def verdict(counts: Tally) -> Verdict:
-    """Any failure: non-compliant; errors (or nothing checked): incomplete; else compliant."""
-    if counts.count(Status.FAIL):
-        return "non_compliant"
-    if counts.count(Status.ERROR) or not counts.count(Status.PASS):
-        return "incomplete"
-    return "compliant"
+from scanner.verdict import STATUS_ORDER, Verdict, scan_verdict
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,7 @@ def build_view(result: ScanResult, lang: str) -> ReportView:
         result=result,
         lang=lang,
         tally=counts,
-        verdict=verdict(counts),
+        verdict=scan_verdict(result),
         by_severity=by_severity,
         by_service=_by_service(result),
         status_chart=bar_chart([(s.value, counts.count(s)) for s in STATUS_ORDER]),

@@ -42,6 +42,7 @@ from scanner.models import (
     Status,
     count_by_status,
 )
+from scanner.verdict import scan_verdict
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/rempart/"
@@ -83,6 +84,7 @@ def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
         "automationDetails": {"id": f"rempart/{slug(result.inventory.contract.customer)}/"},
         "columnKind": "unicodeCodePoints",
         "results": findings,
+        "properties": {"rempart/verdict": scan_verdict(result).value},
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from reports.html_matrix import natural_key
 from reports.html_tally import tally
-from reports.html_view import build_view, verdict
+from reports.html_view import build_view
 from reports.svg import bar_chart
 from scanner.models import ScanResult, Severity, Status
+from scanner.verdict import verdict_of
 
 F, E, P, N = Status.FAIL, Status.ERROR, Status.PASS, Status.NOT_APPLICABLE
 
@@ -20,11 +21,11 @@ def test_worst_status_wins() -> None:
 
 
 def test_verdict() -> None:
-    assert verdict(tally([P, F, E])) == "non_compliant"
-    assert verdict(tally([P, E])) == "incomplete"
-    assert verdict(tally([N])) == "incomplete"  # nothing was actually checked
-    assert verdict(tally([])) == "incomplete"
-    assert verdict(tally([P, N])) == "compliant"
+    assert verdict_of([P, F, E]) == "non_compliant"
+    assert verdict_of([P, E]) == "incomplete"
+    assert verdict_of([N]) == "incomplete"  # nothing was actually checked
+    assert verdict_of([]) == "incomplete"
+    assert verdict_of([P, N]) == "compliant"
 
 
 def test_natural_order_of_controls_and_requirements() -> None:
