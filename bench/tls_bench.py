@@ -33,13 +33,14 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the pro
 from bench.estate import HOST, BenchService, Estate, build_estate, inventory_yaml  # noqa: E402
 from bench.measure import Measured, run_measured  # noqa: E402
 from bench.sslyze_facts import DERIVED_FACTS, SSLYZE_FLAGS, load_results  # noqa: E402
+from reports.wording import Wording  # noqa: E402
 from scanner.demo.servers import (  # noqa: E402
     RunningServers,
     ServerStartError,
     start_servers,
 )
 from scanner.inventory import load_inventory  # noqa: E402
-from scanner.models import ServiceProtocol, Status  # noqa: E402
+from scanner.models import RuleResult, ServiceProtocol, Status  # noqa: E402
 from scanner.rulepack.conditions import Dynamic  # noqa: E402
 from scanner.rulepack.evaluate import evaluate_rule  # noqa: E402
 from scanner.rulepack.loader import load_pack  # noqa: E402
@@ -149,7 +150,9 @@ def rempart_verdicts(result: Mapping[str, Any], estate: Estate, rule_ids: set[st
                      ) -> tuple[dict[tuple[str, str], tuple[Status, str]], dict[str, int]]:
     """(rule, host) -> status from Rempart's JSON, and Rempart's own connection count per host."""
     host_of = {s.key: s.host for s in estate.services}
-    verdicts = {(r["rule_id"], host_of[r["service"]]): (Status(r["status"]), r["message"])
+    words = Wording("en")
+    verdicts = {(r["rule_id"], host_of[r["service"]]):
+                (Status(r["status"]), words.summary(RuleResult.model_validate(r)))
                 for r in result["results"]
                 if r["rule_id"] in rule_ids and r["service"] in host_of}
     own: dict[str, int] = {}
@@ -179,7 +182,7 @@ def sslyze_verdicts(data: Mapping[str, Any], estate: Estate, inventory: Path,
                     out[(rule.info.id, host.name)] = (Status.ERROR, "not in sslyze's output")
                     continue
                 res = evaluate_rule(rule, service, got.facts, dyn)
-                out[(rule.info.id, host.name)] = (res.status, res.message)
+                out[(rule.info.id, host.name)] = (res.status, Wording("en").summary(res))
     return out
 
 

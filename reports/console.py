@@ -13,18 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from reports import i18n
 from reports.sarif import clean, clip
+from reports.wording import Wording, fact_of
 from scanner.models import RuleInfo, RuleResult, ScanResult, Severity, Status, count_by_status
 from scanner.verdict import STATUS_ORDER, Verdict, scan_verdict, status_rank
 
 MAX_CELL = 300  # characters of a message cell; the JSON report keeps everything
 
-STATUS_LABEL = {
-    Status.FAIL: "fail",
-    Status.ERROR: "error",
-    Status.NOT_APPLICABLE: "n/a",
-    Status.PASS: "pass",
-}
 STATUS_STYLE = {
     Status.FAIL: "bold red",
     Status.ERROR: "magenta",
@@ -41,8 +37,9 @@ SEVERITY_STYLE = {
 
 
 def render_console(result: ScanResult, *, verbose: bool = False, width: int = 100,
-                   color: bool = False) -> str:
+                   color: bool = False, lang: str = "en") -> str:
     """The summary as text (ANSI styles only when `color`); every result when `verbose`."""
+    words = Wording(i18n.check_lang(lang))
     console = Console(
         file=io.StringIO(), record=True, width=width, color_system="standard" if color else None,
         force_terminal=color, markup=False, emoji=False, highlight=False,
@@ -50,14 +47,14 @@ def render_console(result: ScanResult, *, verbose: bool = False, width: int = 10
     rules = {r.id: r for r in result.rules}
     shown = [r for r in result.results if verbose or r.status is not Status.PASS]
     shown.sort(key=lambda r: _order(r, rules))
-    console.print(_header(result))
+    console.print(_header(result, words))
     if shown:
-        console.print(_table(shown, rules))
+        console.print(_table(shown, rules, result, words))
     else:
-        console.print(Text("Nothing to report: every check passed.", style="green"))
+        console.print(Text(words.t("console.nothing"), style="green"))
     counts = count_by_status(result.results)
-    console.print(totals_line(counts))
-    console.print(verdict_line(scan_verdict(result), counts))
+    console.print(totals_line(counts, words))
+    console.print(verdict_line(scan_verdict(result), counts, words))
     text = console.export_text(styles=color)
     if not color:
         text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
@@ -73,69 +70,75 @@ def _severity(r: RuleResult, rules: dict[str, RuleInfo]) -> Severity:
     return rule.severity if rule else Severity.INFO
 
 
-def _header(result: ScanResult) -> Text:
-    customer = clean(result.inventory.contract.customer)
-    return Text(
-        f"Rempart {clean(result.tool_version)} - {customer}: {len(result.services)} services, "
-        f"{len(result.rules)} rules, {len(result.results)} checks",
-        style="bold",
-    )
+def _header(result: ScanResult, words: Wording) -> Text:
+    return Text(words.t(
+        "console.header", version=clean(result.tool_version),
+        customer=clean(result.inventory.contract.customer), services=len(result.services),
+        rules=len(result.rules), checks=len(result.results)), style="bold")
 
 
-def _table(shown: list[RuleResult], rules: dict[str, RuleInfo]) -> Table:
+def _table(shown: list[RuleResult], rules: dict[str, RuleInfo], result: ScanResult,
+           words: Wording) -> Table:
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, collapse_padding=True)
-    table.add_column("service", overflow="fold", max_width=28)
-    table.add_column("rule", overflow="fold", max_width=20)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("message", overflow="fold", ratio=1, min_width=30)
+    table.add_column(words.t("console.col.service"), overflow="fold", max_width=28)
+    table.add_column(words.t("console.col.rule"), overflow="fold", max_width=20)
+    table.add_column(words.t("console.col.severity"), no_wrap=True)
+    table.add_column(words.t("console.col.status"), no_wrap=True)
+    table.add_column(words.t("console.col.message"), overflow="fold", ratio=1, min_width=30)
     for r in shown:
         severity = _severity(r, rules)
         table.add_row(
             Text(clean(r.service)),
             Text(clean(r.rule_id)),
             Text(severity.value, style=SEVERITY_STYLE[severity]),
-            Text(STATUS_LABEL[r.status], style=STATUS_STYLE[r.status]),
-            _message(r),
+            Text(words.t(f"console.status.{r.status.value}"), style=STATUS_STYLE[r.status]),
+            _message(r, result, words),
         )
     return table
 
 
-def _message(r: RuleResult) -> Text:
-    text = Text(clip(clean(r.message), MAX_CELL))
-    if r.status is Status.FAIL:
-        for ev in r.evidence:
-            line = f"{ev.fact}: expected {ev.expected}; actual {ev.actual}"
-            text.append("\n" + clip(clean(line), MAX_CELL), style="dim")
+def _message(r: RuleResult, result: ScanResult, words: Wording) -> Text:
+    """The message, then each condition once (expected and found), then what decided."""
+    lines = [words.message(r, result)]
+    for ev in r.evidence:
+        lines += [words.line(ev), *words.decisive(ev)]
+        if ev.unknown is not None:
+            lines.append(words.reason(fact_of(result, r, ev.fact)))
+    text = Text()
+    for line in dict.fromkeys(filter(None, lines)):  # each line once, in order
+        text.append(("\n" if text.plain else "") + clip(clean(line), MAX_CELL))
     return text
 
 
-def totals_line(counts: dict[Status, int]) -> Text:
-    line = Text("Totals: ")
+def totals_line(counts: dict[Status, int], words: Wording) -> Text:
+    line = Text(words.t("console.totals") + " ")
     for i, status in enumerate(STATUS_ORDER):
         if i:
             line.append(", ")
-        label = "not applicable" if status is Status.NOT_APPLICABLE else STATUS_LABEL[status]
-        line.append(f"{counts[status]} {label}", style=STATUS_STYLE[status])
+        line.append(f"{counts[status]} {words.t(f'console.total.{status.value}')}",
+                    style=STATUS_STYLE[status])
     return line
 
 
-VERDICT_WORD = {
-    Verdict.NON_COMPLIANT: ("FAIL", "bold red"),
-    Verdict.INCOMPLETE: ("INCOMPLETE", "bold magenta"),
-    Verdict.COMPLIANT: ("PASS", "bold green"),
+VERDICT_STYLE = {
+    Verdict.NON_COMPLIANT: "bold red",
+    Verdict.INCOMPLETE: "bold magenta",
+    Verdict.COMPLIANT: "bold green",
 }
 
 
-def verdict_line(verdict: Verdict, counts: dict[Status, int]) -> Text:
+def verdict_line(verdict: Verdict, counts: dict[Status, int], words: Wording) -> Text:
     """The overall verdict (scanner.verdict) and the counts behind it."""
     failed, errors = counts[Status.FAIL], counts[Status.ERROR]
-    unchecked = f"{errors} check(s) could not be run"
+    lang = words.lang
+    unchecked = i18n.ntranslate(lang, "console.unchecked", errors)
     if verdict is Verdict.NON_COMPLIANT:
-        detail = f"{failed} check(s) failed" + (f", {unchecked}" if errors else "")
+        detail = i18n.ntranslate(lang, "console.failed", failed) + (
+            f", {unchecked}" if errors else "")
     elif verdict is Verdict.INCOMPLETE:
-        detail = f"no failure, {unchecked}" if errors else "no failure, but nothing was checked"
+        detail = (words.t("console.no_failure", unchecked=unchecked) if errors
+                  else words.t("console.nothing_checked"))
     else:
-        detail = f"{counts[Status.PASS]} check(s) passed"
-    word, style = VERDICT_WORD[verdict]
-    return Text(f"Verdict: {word} ({detail})", style=style)
+        detail = i18n.ntranslate(lang, "console.passed", counts[Status.PASS])
+    return Text(words.t(f"console.verdict.{verdict.value}", detail=detail),
+                style=VERDICT_STYLE[verdict])

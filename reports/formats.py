@@ -34,6 +34,6 @@ def render(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str =
         case ReportFormat.CONSOLE:
             from reports.console import render_console
 
-            return render_console(result, verbose=verbose)
+            return render_console(result, verbose=verbose, lang=lang)
         case _:
             assert_never(fmt)

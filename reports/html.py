@@ -20,6 +20,7 @@ from markupsafe import Markup
 from reports import i18n
 from reports.html_format import Formats, clip, iso, printable
 from reports.html_view import build_view
+from reports.wording import Wording, fact_of
 from scanner.models import LocalizedText, ScanResult, Status, localized
 
 
@@ -71,6 +72,9 @@ def render_html(result: ScanResult, *, lang: str = "en") -> str:
         css=Markup(css),  # noqa: S704 - our own packaged stylesheet, not data
         csp=_csp(css),
         t=partial(i18n.translate, lang),
+        nt=partial(i18n.ntranslate, lang),
+        w=Wording(lang),
+        fact_of=fact_of,
         f=Formats(lang),
         clip=clip,
         iso=iso,

@@ -44,18 +44,17 @@ def load_json(text: str | bytes) -> ScanResult:
 
 
 def upgrade(data: Any) -> Any:
-    """Bring an older result to the current schema version. "1" -> "2": additive changes with
-    defaults (new subject kinds ssh and inside, inventory.ssh_access, failure categories)."""
-    if not isinstance(data, dict):
-        return data
-    version = data.get("schema_version")
-    if version == "1":
+    """Bring an older result to the current schema version. "1" -> "2": results' English
+    sentences become legacy text; every other change is additive with defaults (new subject
+    kinds ssh and inside, inventory.ssh_access, failure categories)."""
+    if isinstance(data, dict) and data.get("schema_version") == "1":
         data = _v1_to_v2(data)
     return data
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 1 recorded no failure category: its errors become `unspecified`."""
+    """Schema 1 recorded no failure category (its errors become `unspecified`) and wrote
+    results as English sentences (kept, as legacy text)."""
     services = []
     for report in data.get("services") or []:
         if isinstance(report, dict):
@@ -63,13 +62,24 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
                       "facts": [_with_category(f) for f in report.get("facts") or []],
                       "probes": [_with_category(r) for r in report.get("probes") or []]}
         services.append(report)
-    return {**data, "schema_version": "2", "services": services}
+    results = [_v1_result(r) for r in data.get("results") or []]
+    return {**data, "schema_version": "2", "services": services, "results": results}
 
 
 def _with_category(item: Any) -> Any:
     if isinstance(item, dict) and item.get("status") == "error" and "category" not in item:
         return {**item, "category": "unspecified"}
     return item
+
+
+def _v1_result(item: Any) -> Any:
+    if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+        return item
+    evidence = [
+        {"fact": e.get("fact", ""),
+         "legacy": [e.get("expected", ""), e.get("actual", ""), e.get("detail", "")]}
+        if isinstance(e, dict) else e for e in item.get("evidence") or []]
+    return {**item, "message": {"key": "legacy", "text": item["message"]}, "evidence": evidence}
 
 
 def _describe(exc: ValidationError) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reports.levels import sarif_level, security_severity
+from reports.wording import Wording
 from scanner.models import (
     PackInfo,
     RuleInfo,
@@ -68,7 +69,7 @@ def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
     services = {s.service.key: s.service for s in result.services}
     catalogue = requirement_catalogue(result.packs)
     findings = [
-        _result(r, rules.get(r.rule_id), services.get(r.service), base)
+        _result(r, rules.get(r.rule_id), services.get(r.service), base, result)
         for r in result.results
         if r.status in (Status.FAIL, Status.ERROR)
     ]
@@ -157,8 +158,19 @@ def _md(text: str) -> str:
 
 # ---- results ------------------------------------------------------------------------------
 
+def _clipped(data: Any) -> Any:
+    """Strings of the evidence clipped to MAX_EVIDENCE characters (server text can be huge)."""
+    if isinstance(data, str):
+        return clip(data, MAX_EVIDENCE)
+    if isinstance(data, dict):
+        return {k: _clipped(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_clipped(v) for v in data]
+    return data
+
+
 def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service | None,
-            base: str) -> dict[str, Any]:
+            base: str, result: ScanResult) -> dict[str, Any]:
     endpoint = service.endpoint if service else rr.service
     severity = rule[1].severity if rule else Severity.MEDIUM  # unknown rule: an engine bug
     failed = rr.status is Status.FAIL
@@ -167,7 +179,7 @@ def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service 
         out["ruleIndex"] = rule[0]
     out["kind"] = "fail" if failed else "open"
     out["level"] = sarif_level(severity) if failed else "none"
-    out["message"] = {"text": _message(rr, endpoint)}
+    out["message"] = {"text": _message(rr, endpoint, result)}
     out["locations"] = [_location(service, rr.service, endpoint, base)]
     digest = fingerprint(rr.rule_id, rr.service)
     out["partialFingerprints"] = {
@@ -178,9 +190,9 @@ def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service 
         "status": rr.status.value,
         "severity": severity.value,
         "service": rr.service,
-        "evidence": [
-            {k: clip(v, MAX_EVIDENCE) for k, v in ev.model_dump().items()} for ev in rr.evidence
-        ],
+        "message": rr.message.model_dump(mode="json", exclude_defaults=True),
+        "evidence": [_clipped(ev.model_dump(mode="json", exclude_defaults=True))
+                     for ev in rr.evidence],
     }
     return out
 
@@ -190,14 +202,11 @@ def fingerprint(rule_id: str, service_key: str) -> str:
     return hashlib.sha256(f"{rule_id}\n{service_key}".encode()).hexdigest()
 
 
-def _message(rr: RuleResult, endpoint: str) -> str:
-    if rr.status is Status.ERROR:
-        reason = rr.message.removeprefix("could not be checked: ")
-        return clip(clean(f"{endpoint}: could not be checked: {reason}"), MAX_MESSAGE)
-    parts = [f"{endpoint}: {rr.message.rstrip('.')}."]
-    parts += [f"{ev.fact}: expected {ev.expected}; actual {ev.actual}." for ev in rr.evidence
-              if f"expected {ev.expected}" not in rr.message]  # the engine's message says it
-    parts += [f"Evidence: {ev.detail.rstrip('.')}." for ev in rr.evidence if ev.detail]
+def _message(rr: RuleResult, endpoint: str, result: ScanResult) -> str:
+    """`endpoint: message; fact: expected …; found …; reason`, then `Evidence: …` (English)."""
+    words = Wording("en")
+    parts = [f"{endpoint}: {words.summary(rr, result).rstrip('.')}."]
+    parts += [f"Evidence: {d.rstrip('.')}." for ev in rr.evidence for d in words.decisive(ev)]
     return clip(clean(" ".join(parts)), MAX_MESSAGE)
 
 

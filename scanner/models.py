@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -362,18 +362,93 @@ class PackInfo(Frozen):
     requirements: tuple[Requirement, ...] = ()
 
 
+class FlagValue(Frozen):
+    kind: Literal["flag"] = "flag"
+    flag: bool
+
+
+class NumberValue(Frozen):
+    kind: Literal["number"] = "number"
+    number: int | float
+
+
+class TextValue(Frozen):
+    """A vocabulary term, a name, or text a server sent: shown as is, never translated."""
+
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class MomentValue(Frozen):
+    kind: Literal["moment"] = "moment"
+    moment: datetime
+
+
+class ListValue(Frozen):
+    """The values of a set fact (or of a list operand); empty means none."""
+
+    kind: Literal["list"] = "list"
+    items: tuple[str | int, ...]
+
+
+TypedValue = Annotated[FlagValue | NumberValue | TextValue | MomentValue | ListValue,
+                       Field(discriminator="kind")]
+
+
+class Unknown(StrEnum):
+    """Why a condition could not be compared (the outcome is then error or not applicable)."""
+
+    FACT_ERROR = "fact_error"  # the probe could not establish the fact: see the fact's reason
+    FACT_NOT_APPLICABLE = "fact_not_applicable"  # the fact does not exist here (e.g. port closed)
+    FACT_MISSING = "fact_missing"  # no probe gathered the fact
+    REFERENCE_MISSING = "reference_missing"  # the operand names a value the scan lacks
+
+
 class Evidence(Frozen):
+    """One condition as judged: typed values, no prose; formatters word it in their language."""
+
     fact: str
-    expected: str
-    actual: str
-    detail: str = ""
+    operator: str = Field("", description="A name of scanner.rulepack.operators.OPERATORS; "
+                                          "empty in results upgraded from schema 1")
+    expected: TypedValue | None = Field(None, description="The operand, resolved; None when "
+                                                          "its reference is missing")
+    reference: str | None = Field(None, description="Where the operand comes from when not "
+                                  "written in the rule: contract.end_date, scan.time, "
+                                  "role.allowed_ports, flow.required ...")
+    excluded: tuple[str, ...] = Field((), description="Values ignored (`except:`)")
+    actual: TypedValue | None = Field(None, description="The fact's value; None when unknown")
+    unknown: Unknown | None = None
+    decisive: tuple[Observation, ...] = Field(
+        (), description="The observed values that decided (offending or, for all_of, none), "
+                        "with what the probe saw")
+    missing: tuple[str, ...] = Field((), description="all_of: wanted values not observed")
+    legacy: tuple[str, str, str] | None = Field(
+        None, description="Schema-1 results only: expected, actual and detail as English text")
+
+
+class MessageKey(StrEnum):
+    """What a result says, worded by each formatter from its message catalogue."""
+
+    CHECKED = "checked"  # pass or fail: the evidence says why
+    SUBJECT_NOT_COVERED = "subject_not_covered"  # the rule does not apply to this kind of subject
+    FACT_NOT_FOR_SUBJECT = "fact_not_for_subject"  # a fact the rule needs does not exist here
+    PRECONDITION_NOT_MET = "precondition_not_met"  # `when:` did not hold
+    FACT_NOT_APPLICABLE = "fact_not_applicable"  # a fact does not apply (e.g. port 80 closed)
+    UNCHECKED = "unchecked"  # could not be checked: see the evidence
+    LEGACY = "legacy"  # a schema-1 result: `text` is its English message
+
+
+class Message(Frozen):
+    key: MessageKey
+    fact: str | None = Field(None, description="The fact concerned, when one is")
+    text: str = Field("", description="Schema-1 results only: the English message")
 
 
 class RuleResult(Frozen):
     rule_id: str
     service: str = Field(description="Service.key")
     status: Status
-    message: str
+    message: Message
     evidence: tuple[Evidence, ...] = ()
 
 

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reports.json_report import load_json
+from reports.wording import Wording
 from scanner.cli import main
 from scanner.demo.servers import RunningServers
-from scanner.models import ScanResult, Status
+from scanner.models import ListValue, MessageKey, ScanResult, Status
 from tests.conftest import NAME, TlsPki
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +75,9 @@ def test_failures_exit_1_with_evidence_and_sarif_locations(
     assert statuses(result, "selfsigned")["CERT-TRUST-001"] is Status.FAIL
     finding = next(r for r in result.results
                    if r.rule_id == "TLS-PROTO-002" and r.status is Status.FAIL)
-    assert "TLSv1.0" in finding.evidence[0].actual
+    actual = finding.evidence[0].actual
+    assert isinstance(actual, ListValue) and "TLSv1.0" in actual.items
+    assert [o.value for o in finding.evidence[0].decisive] == ["TLSv1.0"]
     located = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "TLS-PROTO-002"]
     phys = located[0]["locations"][0]["physicalLocation"]
     assert phys["artifactLocation"]["uri"] == "inventory.yaml"
@@ -116,7 +119,9 @@ def test_closed_port_is_error(tmp_path: Path, tls_servers: RunningServers) -> No
     out, result, _ = scan(tmp_path, inv, *TLS_ONLY)
     assert out.exit_code == 3
     errors = [r for r in result.results if r.status is Status.ERROR]
-    assert errors and all("refused" in r.message for r in errors)
+    assert errors and all(r.message.key is MessageKey.UNCHECKED for r in errors)
+    words = Wording("en")
+    assert all("refused" in words.summary(r, result) for r in errors)
 
 
 def test_only_the_needed_probes_run(tmp_path: Path, tls_servers: RunningServers) -> None:

@@ -1,4 +1,8 @@
-"""The operators: each turns one fact and one operand into a verdict with evidence."""
+"""Judge one condition: a fact, an operator of the table, an operand -> typed evidence.
+
+No prose here: the evidence holds the operator's name, the typed expected and actual values and
+the observations that decided; formatters word it (reports/locale).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scanner.facts import FACTS, GROUP_ALIASES, FactKind
-from scanner.models import Evidence, Fact, Observation, ProbeStatus
+from scanner.models import (
+    Evidence,
+    Fact,
+    FlagValue,
+    ListValue,
+    MomentValue,
+    NumberValue,
+    Observation,
+    ProbeStatus,
+    TextValue,
+    TypedValue,
+    Unknown,
+)
 from scanner.rulepack.model import Operand
+from scanner.rulepack.operators import OPERATORS, OperandShape
 
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """`ok` is True (holds), False (violated) or None (cannot say: see `status`)."""
+    """`ok` is True (holds), False (violated) or None (cannot say: see `unknown`)."""
 
     ok: bool | None
     evidence: tuple[Evidence, ...]
     unknown: ProbeStatus | None = None  # ERROR or NOT_APPLICABLE when ok is None
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,93 +58,87 @@ def parse_when(text: str) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+Resolved = Operand | dt.datetime | None
+
+
 def resolve(operand: Operand, params: Mapping[str, Operand], dyn: Dynamic
-            ) -> tuple[Operand | dt.datetime | None, str]:
-    """The operand's value and how to show it; None when a dynamic value is missing."""
+            ) -> tuple[Resolved, str | None]:
+    """The operand's value and the reference it came from (None: written in the rule).
+
+    The value is None when the reference names something this scan or subject lacks.
+    """
     if isinstance(operand, str) and (m := _REF.match(operand)):
         ref = m.group(1)
         if ref.startswith("params."):
             return resolve(params[ref.removeprefix("params.")], params, dyn)
         if ref in dyn.context:
-            return dyn.context[ref], f"{ref} {_show(dyn.context[ref])}"
+            return dyn.context[ref], ref
         if ref == "scan.time":
-            return dyn.scan_time, f"the scan time ({dyn.scan_time:%Y-%m-%d %H:%M} UTC)"
-        if ref != "contract.end_date":
-            return None, f"{ref} (not declared for this subject)"
-        if dyn.contract_end is None:
-            return None, "the contract end date"
-        end = dt.datetime.combine(dyn.contract_end, dt.time(23, 59, 59), dt.UTC)
-        return end, f"the contract end date ({dyn.contract_end.isoformat()})"
-    return operand, _show(operand)
+            return dyn.scan_time, ref
+        if ref != "contract.end_date" or dyn.contract_end is None:
+            return None, ref
+        return dt.datetime.combine(dyn.contract_end, dt.time(23, 59, 59), dt.UTC), ref
+    return operand, None
 
 
-def _show(value: object) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]"
+def typed(value: object, kind: FactKind | None = None) -> TypedValue:
+    """A fact value or a resolved operand as a typed evidence value."""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-_WORDS = {
-    "none_of": "none of", "all_of": "all of", "any_of": "any of", "subset_of": "only values in",
-    "one_of": "one of", "equals": "", "at_least": "at least", "at_most": "at most",
-    "before": "before", "after": "after", "on_or_before": "on or before",
-    "on_or_after": "on or after",
-}
+        return FlagValue(flag=value)
+    if isinstance(value, int | float):
+        return NumberValue(number=value)
+    if isinstance(value, dt.datetime):
+        return MomentValue(moment=value)
+    if isinstance(value, str):
+        when = parse_when(value) if kind is FactKind.DATETIME else None
+        return MomentValue(moment=when) if when else TextValue(text=value)
+    if isinstance(value, tuple):
+        items = [v.value if isinstance(v, Observation) else v for v in value]
+        return ListValue(items=tuple(v if isinstance(v, int) else str(v) for v in items))
+    return TextValue(text=str(value))
 
 
 def evaluate_condition(fact_name: str, op: str, operand: Operand, facts: Mapping[str, Fact],
                        params: Mapping[str, Operand], dyn: Dynamic,
                        exclude: Operand | None = None) -> Outcome:
     fact = facts.get(fact_name)
-    value, shown = resolve(operand, params, dyn)
-    expected = (("empty" if operand else "not empty") if op == "empty"
-                else f"{_WORDS[op]} {shown}".strip())
+    kind = FACTS[fact_name].kind
+    value, ref = resolve(operand, params, dyn)
     ignored: tuple[str, ...] = ()
     if exclude is not None:
-        skip, skip_shown = resolve(exclude, params, dyn)
-        ignored = tuple(str(v) for v in skip) if isinstance(skip, tuple) else ()
-        expected += f" (except {skip_shown})"
+        skip, _ = resolve(exclude, params, dyn)
+        ignored = tuple(GROUP_ALIASES.get(str(v), str(v)) for v in skip) \
+            if isinstance(skip, tuple) else ()
+    base = Evidence(fact=fact_name, operator=op, reference=ref, excluded=ignored,
+                    expected=None if value is None else typed(value, kind))
     if fact is None or fact.status is not ProbeStatus.COMPLETED:
         status = fact.status if fact else ProbeStatus.ERROR
-        reason = (fact.reason if fact else None) or "the fact was not gathered"
-        ev = Evidence(fact=fact_name, expected=expected, actual=f"unknown: {reason}",
-                      detail=fact.summary if fact else "")
-        return Outcome(None, (ev,), status, reason)
+        unknown = (Unknown.FACT_MISSING if fact is None else
+                   Unknown.FACT_NOT_APPLICABLE if status is ProbeStatus.NOT_APPLICABLE
+                   else Unknown.FACT_ERROR)
+        return Outcome(None, (base.model_copy(update={"unknown": unknown}),), status)
     if value is None:
-        reason = (f"the inventory does not declare {shown}" if "not declared" in shown
-                  else "the inventory gives no contract end date (contract.end_date)")
-        ev = Evidence(fact=fact_name, expected=expected, actual="not compared", detail=reason)
-        return Outcome(None, (ev,), ProbeStatus.ERROR, reason)
-    actual_value = fact.value
-    if ignored and isinstance(actual_value, tuple):
-        actual_value = tuple(o for o in _observations(actual_value)
-                             if o.value not in {GROUP_ALIASES.get(i, i) for i in ignored})
-    ok, actual, detail = _compare(FACTS[fact_name].kind, op, actual_value, value)
-    detail = "; ".join(d for d in (detail, fact.summary) if d)
-    return Outcome(ok, (Evidence(fact=fact_name, expected=expected, actual=actual, detail=detail),))
-
-
-def _compare(kind: FactKind, op: str, actual: object, want: object) -> tuple[bool, str, str]:
+        return Outcome(None, (base.model_copy(update={"unknown": Unknown.REFERENCE_MISSING}),),
+                       ProbeStatus.ERROR)
+    seen = fact.value
     if kind is FactKind.SET:
-        return _compare_set(op, _observations(actual), want)
-    if kind is FactKind.DATETIME:
-        assert isinstance(actual, dt.datetime) and isinstance(want, str | dt.datetime)
-        limit = parse_when(want) if isinstance(want, str) else want
-        assert limit is not None
-        ok = {"before": actual < limit, "after": actual > limit,
-              "on_or_before": actual <= limit, "on_or_after": actual >= limit}[op]
-        return ok, f"{actual:%Y-%m-%d %H:%M:%S} UTC", ""
-    if op == "equals":
-        return actual == want, _show(actual), ""
-    if op in ("one_of", "none_of"):
-        assert isinstance(want, tuple)
-        inside = actual in want
-        return (inside if op == "one_of" else not inside), _show(actual), ""
-    assert isinstance(actual, int) and isinstance(want, int | float)
-    ok = actual >= want if op == "at_least" else actual <= want
-    return ok, str(actual), ""
+        observed = tuple(o for o in _observations(seen) if o.value not in ignored)
+        ok, decisive, missing = _judge_set(op, observed, value)
+        return Outcome(ok, (base.model_copy(update={
+            "actual": typed(observed), "decisive": decisive, "missing": missing}),))
+    spec = OPERATORS[op]
+    want: object = value
+    if spec.operand is OperandShape.LIST:
+        assert isinstance(value, tuple)
+        seen_cmp: object = frozenset({seen})
+        want = frozenset(value)
+    elif spec.operand is OperandShape.MOMENT:
+        want = parse_when(value) if isinstance(value, str) else value
+        seen_cmp = seen
+    else:
+        seen_cmp = seen
+    ok = spec.compare(seen_cmp, want)
+    return Outcome(ok, (base.model_copy(update={"actual": typed(seen, kind)}),))
 
 
 def _observations(value: object) -> tuple[Observation, ...]:
@@ -136,28 +146,20 @@ def _observations(value: object) -> tuple[Observation, ...]:
     return tuple(v for v in value if isinstance(v, Observation))
 
 
-def _compare_set(op: str, seen: tuple[Observation, ...], want: object
-                 ) -> tuple[bool, str, str]:
-    values = {o.value for o in seen}
-    actual = ", ".join(sorted(values)) if values else "(none)"
+def _judge_set(op: str, seen: tuple[Observation, ...], want: object
+               ) -> tuple[bool, tuple[Observation, ...], tuple[str, ...]]:
+    """Verdict, the observations that decided it, and the wanted values not seen (all_of)."""
+    values = frozenset(o.value for o in seen)
+    holds = OPERATORS[op].compare
     if op == "empty":
-        ok = (not values) == want
-        return ok, actual, _details(seen, values)
+        return holds(values, want), (seen if want else ()), ()
     assert isinstance(want, tuple)
-    wanted = {GROUP_ALIASES.get(str(w), str(w)) for w in want}
+    wanted = frozenset(GROUP_ALIASES.get(str(w), str(w)) for w in want)
+    ok = holds(values, wanted)
     if op == "none_of":
-        bad = values & wanted
-        return not bad, actual, _details(seen, bad)
-    if op == "any_of":
-        return bool(values & wanted), actual, ""
+        return ok, tuple(o for o in seen if o.value in wanted), ()
+    if op == "subset_of":
+        return ok, tuple(o for o in seen if o.value not in wanted), ()
     if op == "all_of":
-        missing = wanted - values
-        note = f"missing: {', '.join(sorted(missing))}" if missing else ""
-        return not missing, actual, note
-    extra = values - wanted  # subset_of
-    return not extra, actual, _details(seen, extra)
-
-
-def _details(seen: tuple[Observation, ...], which: set[str]) -> str:
-    lines = [f"{o.value}: {o.detail}" if o.detail else o.value for o in seen if o.value in which]
-    return "; ".join(lines)
+        return ok, (), tuple(sorted(wanted - values))
+    return ok, tuple(o for o in seen if o.value in wanted), ()  # any_of: what matched

@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from scanner.facts import FACTS
-from scanner.models import Evidence, Fact, ProbeStatus, RuleResult, Service, Status
+from scanner.models import (
+    Evidence,
+    Fact,
+    Message,
+    MessageKey,
+    ProbeStatus,
+    RuleResult,
+    Service,
+    Status,
+)
 from scanner.rulepack.conditions import Dynamic, Outcome, evaluate_condition
 from scanner.rulepack.model import Check, Condition, Operand, Rule
 
@@ -16,38 +25,32 @@ def evaluate_rule(rule: Rule, service: Service, facts: Mapping[str, Fact], dyn: 
     info = rule.info
     dyn = replace(dyn, context=service.context)
 
-    def result(status: Status, message: str, evidence: tuple[Evidence, ...] = ()) -> RuleResult:
+    def result(status: Status, key: MessageKey, evidence: tuple[Evidence, ...] = (),
+               fact: str | None = None) -> RuleResult:
         return RuleResult(rule_id=info.id, service=service.key, status=status,
-                          message=message, evidence=evidence)
+                          message=Message(key=key, fact=fact), evidence=evidence)
 
     if service.protocol not in info.applies_to:
-        return result(Status.NOT_APPLICABLE, f"the rule does not apply to {service.protocol} "
-                      f"services (applies to {', '.join(p.value for p in info.applies_to)})")
+        return result(Status.NOT_APPLICABLE, MessageKey.SUBJECT_NOT_COVERED)
     for name in info.facts:
         if service.protocol not in FACTS[name].services:
-            return result(Status.NOT_APPLICABLE,
-                          f"fact {name} does not exist for {service.protocol} services")
+            return result(Status.NOT_APPLICABLE, MessageKey.FACT_NOT_FOR_SUBJECT, fact=name)
     if rule.when is not None:
         pre = check(rule.when, facts, rule.params, dyn)
         if pre.ok is None:
             return result(*_unknown(pre), pre.evidence)
         if not pre.ok:
-            return result(Status.NOT_APPLICABLE, "precondition not met: " + _summary(pre),
-                          pre.evidence)
+            return result(Status.NOT_APPLICABLE, MessageKey.PRECONDITION_NOT_MET, pre.evidence)
     out = check(rule.check, facts, rule.params, dyn)
     if out.ok is None:
         return result(*_unknown(out), out.evidence)
-    return result(Status.PASS if out.ok else Status.FAIL, _summary(out), out.evidence)
+    return result(Status.PASS if out.ok else Status.FAIL, MessageKey.CHECKED, out.evidence)
 
 
-def _unknown(out: Outcome) -> tuple[Status, str]:
+def _unknown(out: Outcome) -> tuple[Status, MessageKey]:
     if out.unknown is ProbeStatus.NOT_APPLICABLE:
-        return Status.NOT_APPLICABLE, f"not applicable: {out.reason}"
-    return Status.ERROR, f"could not be checked: {out.reason}"
-
-
-def _summary(out: Outcome) -> str:
-    return "; ".join(f"{e.fact}: expected {e.expected}; found {e.actual}" for e in out.evidence)
+        return Status.NOT_APPLICABLE, MessageKey.FACT_NOT_APPLICABLE
+    return Status.ERROR, MessageKey.UNCHECKED
 
 
 def check(node: Check, facts: Mapping[str, Fact], params: Mapping[str, Operand],
@@ -65,8 +68,7 @@ def check(node: Check, facts: Mapping[str, Fact], params: Mapping[str, Operand],
     if unknown:
         worst = (ProbeStatus.ERROR if any(o.unknown is ProbeStatus.ERROR for o in unknown)
                  else ProbeStatus.NOT_APPLICABLE)
-        merged = _merge(None, outs)
-        return Outcome(None, merged.evidence, worst, unknown[0].reason)
+        return Outcome(None, _merge(None, outs).evidence, worst)
     return _merge(not decisive, outs)
 
 

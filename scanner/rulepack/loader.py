@@ -23,7 +23,6 @@ from scanner.models import (
 from scanner.rulepack.model import (
     CONTEXT_REFS,
     DYNAMIC_REFS,
-    OPERATORS,
     Check,
     Combined,
     Condition,
@@ -33,6 +32,7 @@ from scanner.rulepack.model import (
     Rule,
     facts_of,
 )
+from scanner.rulepack.operators import OPERATORS, OperandShape, operators_for
 from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
 
 BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance", "host-baseline",
@@ -144,7 +144,7 @@ def parse_check(doc: Document, at: Path_, raw: dict[str, Any],
         raise doc.error((*at, "fact"), f"unknown fact '{fact}'; expected one of: "
                         f"{', '.join(sorted(FACTS))}")
     ops = [k for k in raw if k not in ("fact", "except")]
-    allowed = OPERATORS[spec.kind]
+    allowed = operators_for(spec.kind)
     if len(ops) != 1:
         raise doc.error(at, f"expected exactly one operator for fact '{fact}' "
                         f"({', '.join(allowed) or 'none: this fact is for reports only'}); "
@@ -183,6 +183,7 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
             return SourceError("(override)", 1, 1, ".".join(map(str, at)), message)
         return doc.error(at, message)
 
+    shape = OPERATORS[op].operand
     if isinstance(operand, str) and (m := _REF.match(operand)):
         ref = m.group(1)
         if ref.startswith("params."):
@@ -193,48 +194,48 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
             check_operand(doc, at, fact, op, params[name], params)
             return
         if ref in CONTEXT_REFS:
-            if FACTS[fact].kind is not FactKind.SET and op not in ("one_of", "none_of"):
+            if shape is not OperandShape.LIST:
                 raise fail(f"'${{{ref}}}' is a list; fact '{fact}' is not a set")
             return
         if ref not in DYNAMIC_REFS:
             known = ", ".join("${" + r + "}" for r in (*DYNAMIC_REFS, *CONTEXT_REFS))
             raise fail(f"unknown reference '${{{ref}}}'; expected ${{params.NAME}} or one of: "
                        f"{known}")
-        if FACTS[fact].kind is not FactKind.DATETIME:
+        if shape is not OperandShape.MOMENT:
             raise fail(f"'${{{ref}}}' is a date; fact '{fact}' is not")
         return
     spec = FACTS[fact]
     kind = spec.kind
-    if op == "empty":
-        if not isinstance(operand, bool):
-            raise fail(f"expected true or false; got {operand!r}")
-        return
-    if kind is FactKind.INT and op == "one_of":
-        if not isinstance(operand, tuple) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in operand):
-            raise fail(f"expected a list of integers; got {operand!r}")
-        return
-    if kind is FactKind.SET or op in ("one_of", "none_of"):
-        if not isinstance(operand, tuple) or not all(isinstance(v, str) for v in operand):
-            raise fail(f"expected a list of values; got {operand!r}")
-        vocab = spec.vocabulary or ()
-        for v in operand:
-            if vocab and GROUP_ALIASES.get(str(v), v) not in vocab:
-                raise fail(f"unknown value '{v}' for fact '{fact}'; expected any of: "
-                           f"{', '.join(vocab)}")
-        return
-    if kind is FactKind.BOOL and not isinstance(operand, bool):
-        raise fail(f"expected true or false; got {operand!r}")
-    if kind is FactKind.INT and (isinstance(operand, bool) or not isinstance(operand, int)):
-        raise fail(f"expected an integer; got {operand!r}")
-    if kind is FactKind.STR and not isinstance(operand, str):
-        raise fail(f"expected a string; got {operand!r}")
-    if kind is FactKind.DATETIME:
-        from scanner.rulepack.conditions import parse_when
+    match shape:
+        case OperandShape.FLAG:
+            if not isinstance(operand, bool):
+                raise fail(f"expected true or false; got {operand!r}")
+        case OperandShape.LIST if kind is FactKind.INT:
+            if not isinstance(operand, tuple) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in operand):
+                raise fail(f"expected a list of integers; got {operand!r}")
+        case OperandShape.LIST:
+            if not isinstance(operand, tuple) or not all(isinstance(v, str) for v in operand):
+                raise fail(f"expected a list of values; got {operand!r}")
+            vocab = spec.vocabulary or ()
+            for v in operand:
+                if vocab and GROUP_ALIASES.get(str(v), v) not in vocab:
+                    raise fail(f"unknown value '{v}' for fact '{fact}'; expected any of: "
+                               f"{', '.join(vocab)}")
+        case OperandShape.SCALAR:
+            if kind is FactKind.BOOL and not isinstance(operand, bool):
+                raise fail(f"expected true or false; got {operand!r}")
+            if kind is FactKind.INT and (isinstance(operand, bool) or
+                                         not isinstance(operand, int)):
+                raise fail(f"expected an integer; got {operand!r}")
+            if kind is FactKind.STR and not isinstance(operand, str):
+                raise fail(f"expected a string; got {operand!r}")
+        case OperandShape.MOMENT:
+            from scanner.rulepack.conditions import parse_when
 
-        if not isinstance(operand, str) or parse_when(operand) is None:
-            raise fail(f"expected a date (YYYY-MM-DD), a date-time, or ${{contract.end_date}} /"
-                       f" ${{scan.time}}; got {operand!r}")
+            if not isinstance(operand, str) or parse_when(operand) is None:
+                raise fail(f"expected a date (YYYY-MM-DD), a date-time, or "
+                           f"${{contract.end_date}} / ${{scan.time}}; got {operand!r}")
 
 
 def _parse_override(doc: Document, at: Path_, raw: dict[str, Any]) -> Override:

@@ -5,21 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scanner.facts import FactKind
 from scanner.models import PackInfo, RuleInfo, Severity, SourceLocation
 
 Scalar = str | int | float | bool
 Operand = Scalar | tuple[Scalar, ...]
 
-OPERATORS: dict[FactKind, tuple[str, ...]] = {
-    FactKind.SET: ("none_of", "all_of", "any_of", "subset_of", "empty"),
-    FactKind.BOOL: ("equals",),
-    FactKind.INT: ("equals", "one_of", "at_least", "at_most"),
-    FactKind.STR: ("equals", "one_of", "none_of"),
-    FactKind.DATETIME: ("before", "after", "on_or_before", "on_or_after"),
-    FactKind.CHAIN: (),
-}
-ALL_OPERATORS = tuple(sorted({op for ops in OPERATORS.values() for op in ops}))
 DYNAMIC_REFS = ("contract.end_date", "scan.time")  # dates
 # lists, from the subject's inventory entry
 CONTEXT_REFS = ("role.allowed_ports", "role.allowed_services", "flow.required",

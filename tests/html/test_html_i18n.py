@@ -47,7 +47,8 @@ def test_every_key_the_templates_use_exists() -> None:
 def test_french_texts_are_translated() -> None:
     same = {k for k, v in i18n.MESSAGES["en"].items() if i18n.MESSAGES["fr"][k] == v}
     assert same <= {"col.services", "col.service", "col.version", "col.total", "severity.info",
-                    "col.detail", "cert.signature"}
+                    "col.detail", "cert.signature", "op.equals", "console.col.service",
+                    "console.col.message"}
 
 
 def test_control_titles_in_both_languages() -> None:

@@ -22,6 +22,8 @@ from scanner.models import (
     FactValue,
     Flow,
     Host,
+    Message,
+    MessageKey,
     Observation,
     ProbeRun,
     ProbeStatus,
@@ -108,8 +110,10 @@ def _error(subject: Service, fact: str, probe: str, reason: str) -> ServiceRepor
 
 def _result(rule: str, key: str, status: Status, message: str,
             *evidence: tuple[str, str, str, str]) -> RuleResult:
-    return RuleResult(rule_id=rule, service=key, status=status, message=message,
-                      evidence=tuple(Evidence(fact=f, expected=e, actual=a, detail=d)
+    """A result in the words of schema 1 (these tests are about the facts, not the wording)."""
+    return RuleResult(rule_id=rule, service=key, status=status,
+                      message=Message(key=MessageKey.LEGACY, text=message),
+                      evidence=tuple(Evidence(fact=f, legacy=(e, a, d))
                                      for f, e, a, d in evidence))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reports.wording import Wording
 from scanner.engine import run_probe
 from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes import ports as ports_module
@@ -117,7 +118,10 @@ def judge(rule_id: str, fact: Fact, allowed: tuple[str, ...]) -> tuple[Status, s
                    context={"role.allowed_ports": allowed})
     result = evaluate_rule(RULES[rule_id], host, {FACT: fact},
                            Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None))
-    return result.status, result.message + " | " + " ".join(e.detail for e in result.evidence)
+    words = Wording("en")
+    return result.status, " | ".join([
+        words.summary(result), words.reason(fact),
+        " ".join(d for e in result.evidence for d in words.decisive(e))])
 
 
 def test_rules_fail_on_the_database_ports(estate: Estate) -> None:

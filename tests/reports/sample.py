@@ -15,8 +15,13 @@ from scanner.models import (
     Evidence,
     Fact,
     FactValue,
+    FlagValue,
     Host,
     InventoryInfo,
+    ListValue,
+    Message,
+    MessageKey,
+    MomentValue,
     Observation,
     PackInfo,
     ProbeRun,
@@ -32,6 +37,7 @@ from scanner.models import (
     SourceDocument,
     SourceLocation,
     Status,
+    Unknown,
 )
 
 STARTED = datetime(2025, 3, 3, 8, 0, 0, tzinfo=UTC)
@@ -299,73 +305,87 @@ SERVICE_REPORTS = (
 # ---- results ------------------------------------------------------------------------------
 
 
-def _r(rule_id: str, service: Service, status: Status, message: str,
-       *evidence: Evidence) -> RuleResult:
-    return RuleResult(rule_id=rule_id, service=service.key, status=status, message=message,
-                      evidence=evidence)
+def _r(rule_id: str, service: Service, status: Status, *evidence: Evidence,
+       key: MessageKey = MessageKey.CHECKED) -> RuleResult:
+    return RuleResult(rule_id=rule_id, service=service.key, status=status,
+                      message=Message(key=key), evidence=evidence)
 
 
-def _ev(fact: str, expected: str, actual: str, detail: str = "") -> Evidence:
-    return Evidence(fact=fact, expected=expected, actual=actual, detail=detail)
+def _set(fact: str, op: str, want: tuple[str, ...], seen: tuple[str, ...],
+         decisive: tuple[Observation, ...] = (), missing: tuple[str, ...] = ()) -> Evidence:
+    return Evidence(fact=fact, operator=op, expected=ListValue(items=want),
+                    actual=ListValue(items=seen), decisive=decisive, missing=missing)
 
 
-_NO_SSL = "none of SSLv2, SSLv3"
-_NO_OLD_TLS = "none of TLSv1.0, TLSv1.1"
-_P_CURVES = "all of secp256r1, secp384r1, secp521r1"
-_END = f">= {CONTRACT_END.isoformat()} (contract end)"
+def _flag(fact: str, want: bool, seen: bool, decisive: tuple[Observation, ...] = ()
+          ) -> Evidence:
+    return Evidence(fact=fact, operator="equals", expected=FlagValue(flag=want),
+                    actual=FlagValue(flag=seen), decisive=decisive)
+
+
+_END = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
+
+
+def _expiry(seen: datetime) -> Evidence:
+    return Evidence(fact="cert.not_after", operator="on_or_after",
+                    expected=MomentValue(moment=_END), reference="contract.end_date",
+                    actual=MomentValue(moment=seen))
+
+
+_NO_SSL = ("SSLv2", "SSLv3")
+_NO_OLD_TLS = ("TLSv1.0", "TLSv1.1")
+_P_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+_ALL_CURVES = (*_P_CURVES, "x25519")
 
 
 def _passing(service: Service) -> list[RuleResult]:
     return [
-        _r("TLS-PROTO-001", service, Status.PASS, "SSLv2 and SSLv3 refused",
-           _ev("tls.protocols", _NO_SSL, "none")),
-        _r("TLS-CIPH-002", service, Status.PASS, "No 3DES suite accepted",
-           _ev("tls.weak_suites", "no 3des", "none")),
-        _r("CERT-TRUST-001", service, Status.PASS, "Chain builds to a trusted root",
-           _ev("cert.trusted", "true", "true")),
+        _r("TLS-PROTO-001", service, Status.PASS,
+           _set("tls.protocols", "none_of", _NO_SSL, ("TLSv1.2", "TLSv1.3"))),
+        _r("TLS-CIPH-002", service, Status.PASS, _set("tls.weak_suites", "none_of", ("3des",), ())),
+        _r("CERT-TRUST-001", service, Status.PASS, _flag("cert.trusted", True, True)),
     ]
 
 
 RESULTS = (
     *_passing(PORTAL),
-    _r("TLS-PROTO-002", PORTAL, Status.PASS, "TLSv1.0 and TLSv1.1 refused",
-       _ev("tls.protocols", _NO_OLD_TLS, "none")),
-    _r("TLS-GROUP-002", PORTAL, Status.PASS, "P-256, P-384 and P-521 accepted",
-       _ev("tls12.groups", _P_CURVES, "secp256r1, secp384r1, secp521r1, x25519")),
+    _r("TLS-PROTO-002", PORTAL, Status.PASS,
+       _set("tls.protocols", "none_of", _NO_OLD_TLS, ("TLSv1.2", "TLSv1.3"))),
+    _r("TLS-GROUP-002", PORTAL, Status.PASS,
+       _set("tls12.groups", "all_of", _P_CURVES, _ALL_CURVES)),
     _r("CERT-EXPIRY-001", PORTAL, Status.FAIL,
-       "Certificate expires on 2026-04-01, before the contract end (2027-06-30)",
-       _ev("cert.not_after", _END, "2026-04-01T23:59:59+00:00")),
-    _r("CE-TLS13-001", PORTAL, Status.PASS, "TLSv1.3 offered",
-       _ev("tls.protocols", "TLSv1.3 offered", "TLSv1.2, TLSv1.3")),
-    _r("TLS-PROTO-001", MAIL, Status.PASS, "SSLv2 and SSLv3 refused",
-       _ev("tls.protocols", _NO_SSL, "none")),
-    _r("TLS-PROTO-002", MAIL, Status.FAIL, "TLSv1.0 and TLSv1.1 accepted",
-       _ev("tls.protocols", _NO_OLD_TLS, "TLSv1.0, TLSv1.1", _TLS1_MAIL_DETAIL)),
-    _r("TLS-CIPH-002", MAIL, Status.FAIL, "3DES accepted",
-       _ev("tls.weak_suites", "no 3des", "3des",
-           "TLS_RSA_WITH_3DES_EDE_CBC_SHA under TLSv1.0")),
-    _r("TLS-GROUP-002", MAIL, Status.PASS, "P-256, P-384 and P-521 accepted",
-       _ev("tls12.groups", _P_CURVES, "secp256r1, secp384r1, secp521r1, x25519")),
-    _r("CERT-TRUST-001", MAIL, Status.PASS, "Chain builds to a trusted root",
-       _ev("cert.trusted", "true", "true")),
-    _r("CERT-EXPIRY-001", MAIL, Status.PASS, "Certificate valid until 2028-01-15",
-       _ev("cert.not_after", _END, "2028-01-15T00:00:00+00:00")),
-    _r("CE-TLS13-001", MAIL, Status.NOT_APPLICABLE,
-       "The rule applies to https and tls services, not smtp"),
-    _r("TLS-PROTO-001", LEGACY, Status.FAIL, "SSLv3 accepted",
-       _ev("tls.protocols", _NO_SSL, "SSLv3", "RC4-SHA")),
-    _r("TLS-PROTO-002", LEGACY, Status.FAIL, "TLSv1.0 and TLSv1.1 accepted",
-       _ev("tls.protocols", _NO_OLD_TLS, "TLSv1.0, TLSv1.1", "AES128-SHA")),
-    _r("TLS-CIPH-002", LEGACY, Status.PASS, "No 3DES suite accepted",
-       _ev("tls.weak_suites", "no 3des", "none")),
-    _r("TLS-GROUP-002", LEGACY, Status.ERROR, TIMEOUT_REASON),
+       _expiry(datetime(2026, 4, 1, 23, 59, 59, tzinfo=UTC))),
+    _r("CE-TLS13-001", PORTAL, Status.PASS,
+       _set("tls.protocols", "any_of", ("TLSv1.3",), ("TLSv1.2", "TLSv1.3"),
+            _obs(("TLSv1.3", "TLS_AES_128_GCM_SHA256")))),
+    _r("TLS-PROTO-001", MAIL, Status.PASS,
+       _set("tls.protocols", "none_of", _NO_SSL, ("TLSv1.0", "TLSv1.1", "TLSv1.2"))),
+    _r("TLS-PROTO-002", MAIL, Status.FAIL,
+       _set("tls.protocols", "none_of", _NO_OLD_TLS, ("TLSv1.0", "TLSv1.1", "TLSv1.2"),
+            _obs(("TLSv1.0", _TLS1_MAIL_DETAIL), ("TLSv1.1", "ECDHE-RSA-AES128-SHA")))),
+    _r("TLS-CIPH-002", MAIL, Status.FAIL,
+       _set("tls.weak_suites", "none_of", ("3des",), ("3des",),
+            _obs(("3des", "TLS_RSA_WITH_3DES_EDE_CBC_SHA under TLSv1.0")))),
+    _r("TLS-GROUP-002", MAIL, Status.PASS,
+       _set("tls12.groups", "all_of", _P_CURVES, _ALL_CURVES)),
+    _r("CERT-TRUST-001", MAIL, Status.PASS, _flag("cert.trusted", True, True)),
+    _r("CERT-EXPIRY-001", MAIL, Status.PASS, _expiry(datetime(2028, 1, 15, tzinfo=UTC))),
+    _r("CE-TLS13-001", MAIL, Status.NOT_APPLICABLE, key=MessageKey.SUBJECT_NOT_COVERED),
+    _r("TLS-PROTO-001", LEGACY, Status.FAIL,
+       _set("tls.protocols", "none_of", _NO_SSL, ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2"),
+            _obs(("SSLv3", "RC4-SHA")))),
+    _r("TLS-PROTO-002", LEGACY, Status.FAIL,
+       _set("tls.protocols", "none_of", _NO_OLD_TLS, ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2"),
+            _obs(("TLSv1.0", "AES128-SHA"), ("TLSv1.1", "AES128-SHA")))),
+    _r("TLS-CIPH-002", LEGACY, Status.PASS, _set("tls.weak_suites", "none_of", ("3des",), ())),
+    _r("TLS-GROUP-002", LEGACY, Status.ERROR,
+       Evidence(fact="tls12.groups", operator="all_of", expected=ListValue(items=_P_CURVES),
+                unknown=Unknown.FACT_ERROR), key=MessageKey.UNCHECKED),
     _r("CERT-TRUST-001", LEGACY, Status.FAIL,
-       f"Self-signed certificate {HOSTILE_SUBJECT} is not trusted",
-       _ev("cert.trusted", "true", "false", f"subject: {HOSTILE_SUBJECT}")),
-    _r("CERT-EXPIRY-001", LEGACY, Status.PASS, "Certificate valid until 2030-01-01",
-       _ev("cert.not_after", _END, "2030-01-01T00:00:00+00:00")),
-    _r("CE-TLS13-001", LEGACY, Status.FAIL, "TLSv1.3 not offered",
-       _ev("tls.protocols", "TLSv1.3 offered", "SSLv3, TLSv1.0, TLSv1.1, TLSv1.2")),
+       _flag("cert.trusted", True, False, _obs(("self-signed", f"subject: {HOSTILE_SUBJECT}")))),
+    _r("CERT-EXPIRY-001", LEGACY, Status.PASS, _expiry(datetime(2030, 1, 1, tzinfo=UTC))),
+    _r("CE-TLS13-001", LEGACY, Status.FAIL,
+       _set("tls.protocols", "any_of", ("TLSv1.3",), ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2"))),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.console import MAX_CELL, render_console
-from scanner.models import RuleResult, ScanResult
+from scanner.models import Message, MessageKey, RuleResult, ScanResult
 from tests.reports.sample import make_sample_result
 
 WIDE = 400  # wide enough that no cell wraps
@@ -43,8 +43,9 @@ def test_verbose_shows_passes_too() -> None:
     result = make_sample_result()
     quiet = render_console(result, width=WIDE)
     loud = render_console(result, verbose=True, width=WIDE)
-    assert "SSLv2 and SSLv3 refused" not in quiet
-    assert "SSLv2 and SSLv3 refused" in loud
+    passed = "tls.protocols: expected none of SSLv2, SSLv3; found TLSv1.2, TLSv1.3"
+    assert passed not in quiet
+    assert passed in loud
     assert len(_rows(loud)) == len(result.results)
     statuses = [row.split()[3] for row in _rows(loud)]
     assert statuses == sorted(statuses, key=["fail", "error", "pass", "n/a"].index)
@@ -52,14 +53,17 @@ def test_verbose_shows_passes_too() -> None:
 
 def test_fail_rows_show_expected_and_actual() -> None:
     text = render_console(make_sample_result(), width=WIDE)
-    assert "tls.weak_suites: expected no 3des; actual 3des" in text
+    assert "tls.weak_suites: expected none of 3des; found 3des" in text
+    assert "3des: TLS_RSA_WITH_3DES_EDE_CBC_SHA under TLSv1.0" in text
     assert "connection timed out after 5.0 s" in text
+    assert "actual" not in text  # each condition once (issue 11: not "found" then "actual")
+    assert text.count("expected none of 3des; found 3des") == 1
 
 
 def test_totals_and_verdict() -> None:
     lines = render_console(make_sample_result()).splitlines()
     assert lines[-2] == "Totals: 7 fail, 1 error, 12 pass, 1 not applicable"
-    assert lines[-1] == "Verdict: FAIL (7 check(s) failed, 1 check(s) could not be run)"
+    assert lines[-1] == "Verdict: FAIL (7 checks failed, 1 check could not be run)"
 
 
 def test_verdict_incomplete_and_pass() -> None:
@@ -67,17 +71,18 @@ def test_verdict_incomplete_and_pass() -> None:
     error = _pick(result, "TLS-GROUP-002", "legacy-api:8443/tls")
     passed = _pick(result, "TLS-PROTO-001", "portal:443/https")
     incomplete = render_console(_only(result, error, passed)).splitlines()
-    assert incomplete[-1] == "Verdict: INCOMPLETE (no failure, 1 check(s) could not be run)"
+    assert incomplete[-1] == "Verdict: INCOMPLETE (no failure, 1 check could not be run)"
     clean = render_console(_only(result, passed))
     assert "Nothing to report" in clean
-    assert clean.splitlines()[-1] == "Verdict: PASS (1 check(s) passed)"
+    assert clean.splitlines()[-1] == "Verdict: PASS (1 check passed)"
 
 
 def test_hostile_text_is_not_markup_and_loses_control_characters() -> None:
     result = make_sample_result()
     bad = _pick(result, "CERT-TRUST-001", "legacy-api:8443/tls").model_copy(update={
-        "message": "[bold red]boom[/bold red] [link=http://x]y[/link] :smile: "
-                   "\x1b[2J\x1b]8;;http://evil\x07z\r\nnext\x00\x9b",
+        "message": Message(key=MessageKey.LEGACY,
+                           text="[bold red]boom[/bold red] [link=http://x]y[/link] :smile: "
+                                "\x1b[2J\x1b]8;;http://evil\x07z\r\nnext\x00\x9b"),
     })
     for color in (False, True):
         text = render_console(_only(result, bad), width=WIDE, color=color)
@@ -99,7 +104,7 @@ def test_hostile_certificate_subject_is_shown_verbatim() -> None:
 def test_huge_message_is_clipped_quickly() -> None:
     result = make_sample_result()
     huge = _pick(result, "TLS-PROTO-002", "mail:25/smtp").model_copy(
-        update={"message": "B" * 65_536}
+        update={"message": Message(key=MessageKey.LEGACY, text="B" * 65_536)}
     )
     text = render_console(_only(result, huge), width=WIDE)
     row = _rows(text)[0]

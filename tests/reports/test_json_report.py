@@ -56,7 +56,7 @@ def test_hostile_strings_survive_as_data() -> None:
     chain = legacy.fact("cert.chain")
     assert chain is not None and isinstance(chain.value, tuple)
     assert chain.value[0].subject == HOSTILE_SUBJECT  # type: ignore[union-attr]
-    details = [ev.detail for r in loaded.results for ev in r.evidence]
+    details = [o.detail for r in loaded.results for ev in r.evidence for o in ev.decisive]
     assert any(d.endswith(LONG_BANNER) for d in details)
 
 

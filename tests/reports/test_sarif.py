@@ -23,7 +23,7 @@ from reports.sarif import (
     render_sarif,
     slug,
 )
-from scanner.models import RuleResult, ScanResult, ServiceReport, Status
+from scanner.models import Message, MessageKey, RuleResult, ScanResult, ServiceReport, Status
 from tests.reports.sample import HOSTILE_SUBJECT, TIMEOUT_REASON, make_sample_result
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports/schema/sarif-schema-2.1.0.json"
@@ -168,9 +168,13 @@ def test_fail_result_fields() -> None:
     res = _find(_run(), "TLS-PROTO-001", "legacy-api:8443/tls")
     assert res["kind"] == "fail" and res["level"] == "error"
     text = res["message"]["text"]
-    assert text.startswith("api-legacy.clinique-exemple.test:8443 (tls): SSLv3 accepted.")
-    assert "expected none of SSLv2, SSLv3; actual SSLv3" in text
-    assert res["properties"]["evidence"][0]["actual"] == "SSLv3"
+    assert text.startswith("api-legacy.clinique-exemple.test:8443 (tls): tls.protocols: "
+                           "expected none of SSLv2, SSLv3; found SSLv3, TLSv1.0")
+    assert text.count("expected") == 1  # each condition is worded once
+    assert text.endswith("Evidence: SSLv3: RC4-SHA.")
+    evidence = res["properties"]["evidence"][0]
+    assert evidence["operator"] == "none_of"
+    assert evidence["decisive"] == [{"value": "SSLv3", "detail": "RC4-SHA"}]
     info = _find(_run(), "CE-TLS13-001", "legacy-api:8443/tls")
     assert info["level"] == "note"
 
@@ -179,7 +183,10 @@ def test_error_result_is_open_and_says_why() -> None:
     res = _find(_run(), "TLS-GROUP-002", "legacy-api:8443/tls")
     assert res["kind"] == "open"
     assert res["level"] == "none"  # SARIF §3.27.10: kind other than fail => level none
-    assert res["message"]["text"].endswith(f"could not be checked: {TIMEOUT_REASON}")
+    text = res["message"]["text"]
+    assert text.startswith("api-legacy.clinique-exemple.test:8443 (tls): could not be checked;")
+    assert text.endswith(f"found unknown (the fact could not be established); {TIMEOUT_REASON}.")
+    assert res["properties"]["evidence"][0]["unknown"] == "fact_error"
     assert res["properties"]["status"] == "error"
 
 
@@ -233,7 +240,8 @@ def test_fingerprints_ignore_messages_and_times() -> None:
         "started_at": result.started_at + timedelta(days=7),
         "finished_at": result.finished_at + timedelta(days=7),
     })
-    reworded = target.model_copy(update={"message": "TLSv1.0 still accepted, 2nd week"})
+    reworded = target.model_copy(update={"message": Message(key=MessageKey.LEGACY,
+                                                            text="TLSv1.0 still accepted")})
     one = _find(_run(_with_results(result, target)), "TLS-PROTO-002", "mail:25/smtp")
     two = _find(_run(_with_results(later, reworded)), "TLS-PROTO-002", "mail:25/smtp")
     assert one["message"] != two["message"]
@@ -257,21 +265,23 @@ def test_hostile_strings_stay_data() -> None:
     run = json.loads(text)["runs"][0]
     res = _find(run, "CERT-TRUST-001", "legacy-api:8443/tls")
     assert HOSTILE_SUBJECT in res["message"]["text"]
-    assert res["properties"]["evidence"][0]["detail"] == f"subject: {HOSTILE_SUBJECT}"
+    decisive = res["properties"]["evidence"][0]["decisive"]
+    assert decisive == [{"value": "self-signed", "detail": f"subject: {HOSTILE_SUBJECT}"}]
 
 
 def test_long_strings_are_bounded() -> None:
     result = make_sample_result()
     banner_result = next(r for r in result.results if r.rule_id == "TLS-PROTO-002"
                          and r.service == "mail:25/smtp")
-    huge = banner_result.model_copy(update={"message": "\x1b[2J" + "B" * 70_000})
+    huge = banner_result.model_copy(update={"message": Message(
+        key=MessageKey.LEGACY, text="\x1b[2J" + "B" * 70_000)})
     run = _run(_with_results(result, banner_result, huge))
     for res in run["results"]:
         assert len(res["message"]["text"]) <= MAX_MESSAGE
         assert "\x1b" not in res["message"]["text"]
         for ev in res["properties"]["evidence"]:
-            assert all(len(v) <= MAX_EVIDENCE for v in ev.values())
-    detail = run["results"][0]["properties"]["evidence"][0]["detail"]
+            assert all(len(o["detail"]) <= MAX_EVIDENCE for o in ev["decisive"])
+    detail = run["results"][0]["properties"]["evidence"][0]["decisive"][0]["detail"]
     assert detail.endswith("characters in all]") and len(detail) == MAX_EVIDENCE
 
 

@@ -15,7 +15,17 @@ import pytest
 from ruamel.yaml import YAML
 
 from scanner.facts import FACTS, FactKind
-from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import (
+    Fact,
+    ListValue,
+    MessageKey,
+    Observation,
+    ProbeStatus,
+    Service,
+    ServiceProtocol,
+    Status,
+    Unknown,
+)
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import BUILTIN_PACKS, load_pack
@@ -61,7 +71,7 @@ def test_fixture(path: Path) -> None:
     assert result.status == Status(data["expect"]), result.message
     if result.status in (Status.PASS, Status.FAIL):
         assert result.evidence, "a verdict without evidence"
-        assert all(e.expected and e.actual for e in result.evidence)
+        assert all(e.expected is not None and e.actual is not None for e in result.evidence)
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -77,11 +87,14 @@ def test_unchecked_facts_give_error_never_pass(rule_id: str) -> None:
     data["facts"] = {n: {"error": "connection reset by peer"} for n in rule.info.facts}
     result = run_fixture(rule, data)
     assert result.status is Status.ERROR
-    assert "connection reset by peer" in result.message
+    assert result.message.key is MessageKey.UNCHECKED
+    assert {e.unknown for e in result.evidence} == {Unknown.FACT_ERROR}
 
 
 def test_fail_evidence_names_the_offending_suite() -> None:
     data = YAML(typ="safe").load((HERE / "TLS-CIPH-001" / "fail.yaml").read_text())
     result = run_fixture(RULES["TLS-CIPH-001"], data)
-    assert "TLS_RSA_WITH_RC4_128_SHA under TLSv1.2" in result.evidence[0].detail
-    assert result.evidence[0].expected == "none of [rc4]"
+    evidence = result.evidence[0]
+    assert [o.value for o in evidence.decisive] == ["rc4"]
+    assert "TLS_RSA_WITH_RC4_128_SHA under TLSv1.2" in evidence.decisive[0].detail
+    assert (evidence.operator, evidence.expected) == ("none_of", ListValue(items=("rc4",)))

@@ -1,0 +1,176 @@
+"""Results in words: a result's message key and typed evidence, phrased from the catalogues.
+
+Every formatter (console, SARIF, HTML) phrases results here, in its language; the result itself
+holds no prose. Text that came from the scanned servers or the probes' logs (observation details,
+failure details) is passed through untouched: callers escape or clean it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports import i18n
+from reports.html_format import Formats
+from scanner.models import (
+    Evidence,
+    Fact,
+    FlagValue,
+    ListValue,
+    MessageKey,
+    MomentValue,
+    NumberValue,
+    RuleInfo,
+    RuleResult,
+    ScanResult,
+    Service,
+    ServiceProtocol,
+    TextValue,
+    TypedValue,
+    Unknown,
+)
+
+
+@dataclass(frozen=True)
+class Wording:
+    lang: str
+
+    def t(self, key: str, **params: object) -> str:
+        return i18n.translate(self.lang, key, **params)
+
+    @property
+    def formats(self) -> Formats:
+        return Formats(self.lang)
+
+    # ---- values ----------------------------------------------------------------------------
+
+    def value(self, value: TypedValue) -> str:
+        match value:
+            case FlagValue():
+                return self.t("value.true" if value.flag else "value.false")
+            case NumberValue():
+                return self.formats.number(value.number)
+            case MomentValue():
+                return self.formats.datetime(value.moment)
+            case ListValue():
+                return ", ".join(str(v) for v in value.items) or self.t("value.empty")
+            case TextValue():
+                return value.text
+
+    def expected(self, ev: Evidence) -> str:
+        """E.g. `none of SSLv2, SSLv3` or `on or after the contract end date (30 June 2027)`."""
+        if ev.legacy is not None:
+            return ev.legacy[0]
+        if ev.expected is None:
+            shown = self.t("ref.missing", ref=ev.reference or "?")
+        else:
+            shown = self.value(ev.expected)
+            if ev.reference in ("contract.end_date", "scan.time"):
+                shown = self.t(f"ref.{ev.reference}", value=shown)
+            elif ev.reference:
+                shown = self.t("ref.context", ref=ev.reference, value=shown)
+        if ev.operator == "empty":
+            flag = isinstance(ev.expected, FlagValue) and ev.expected.flag
+            text = self.t("op.empty.true" if flag else "op.empty.false")
+        else:
+            text = self.t(f"op.{ev.operator}", value=shown)
+        if ev.excluded:
+            text = self.t("ev.except", expected=text, values=", ".join(ev.excluded))
+        return text
+
+    def actual(self, ev: Evidence) -> str:
+        if ev.legacy is not None:
+            return ev.legacy[1]
+        if ev.unknown is not None:
+            return self.t(f"unknown.{ev.unknown.value}")
+        return self.value(ev.actual) if ev.actual is not None else "—"
+
+    def line(self, ev: Evidence) -> str:
+        """`fact: expected …; found …`, for one-line outputs (console, SARIF)."""
+        return self.t("ev.line", fact=ev.fact, expected=self.expected(ev), actual=self.actual(ev))
+
+    def decisive(self, ev: Evidence) -> list[str]:
+        """What decided, in the servers' and probes' own words, plus the values missing."""
+        if ev.legacy is not None:
+            return [ev.legacy[2]] if ev.legacy[2] else []
+        out = [f"{o.value}: {o.detail}" if o.detail else o.value for o in ev.decisive]
+        if ev.missing:
+            out.append(self.t("ev.missing", values=", ".join(ev.missing)))
+        return out
+
+    def reason(self, fact: Fact | None) -> str:
+        """Why a fact is unknown: its category in words, then the probe's own detail."""
+        if fact is None or not (fact.reason or _category(fact)):
+            return ""
+        known = _category(fact)
+        if known is None:
+            return fact.reason or ""
+        category = self.t(f"category.{known}")
+        return self.t("ev.reason", category=category, detail=fact.reason) if fact.reason \
+            else category
+
+    def endpoint(self, service: Service) -> str:
+        """What was reached, in words: a URL or address for network services, else a phrase."""
+        if service.protocol.network_service:
+            return service.endpoint
+        where = service.dns_name or service.address or service.host
+        match service.protocol:
+            case ServiceProtocol.HOST:
+                return self.t("endpoint.host", where=where)
+            case ServiceProtocol.FLOW:
+                return self.t("endpoint.flow", pair=service.host.replace("->", " → "))
+            case _:
+                return self.t("endpoint.spf", domain=service.host)
+
+    # ---- messages ------------------------------------------------------------------------
+
+    def message(self, rr: RuleResult, result: ScanResult | None = None) -> str:
+        """The result's message in words (empty for `checked`: the evidence says it)."""
+        msg = rr.message
+        match msg.key:
+            case MessageKey.LEGACY:
+                return msg.text
+            case MessageKey.CHECKED:
+                return ""
+            case MessageKey.SUBJECT_NOT_COVERED:
+                rule = _rule(result, rr.rule_id)
+                applies = ", ".join(p.value for p in rule.applies_to) if rule else "?"
+                return self.t("msg.subject_not_covered", protocol=_protocol(result, rr),
+                              applies=applies)
+            case MessageKey.FACT_NOT_FOR_SUBJECT:
+                return self.t("msg.fact_not_for_subject", fact=msg.fact or "?",
+                              protocol=_protocol(result, rr))
+            case _:
+                return self.t(f"msg.{msg.key.value}")
+
+    def summary(self, rr: RuleResult, result: ScanResult | None = None) -> str:
+        """The message, then each condition as one line, then why facts are unknown."""
+        parts = [self.message(rr, result)]
+        parts += [self.line(ev) for ev in rr.evidence]
+        for ev in rr.evidence:
+            if ev.unknown in (Unknown.FACT_ERROR, Unknown.FACT_NOT_APPLICABLE):
+                parts.append(self.reason(fact_of(result, rr, ev.fact)))
+        return "; ".join(p for p in parts if p)
+
+
+def fact_of(result: ScanResult | None, rr: RuleResult, name: str) -> Fact | None:
+    """The fact a result's evidence names, from the scanned subject's report."""
+    if result is None:
+        return None
+    report = next((s for s in result.services if s.service.key == rr.service), None)
+    return report.fact(name) if report else None
+
+
+def _category(fact: Fact) -> str | None:
+    """The failure's ReasonCategory value (adapter: the field lands with the probe registry)."""
+    category = getattr(fact, "category", None)
+    return str(getattr(category, "value", category)) if category else None
+
+
+def _rule(result: ScanResult | None, rule_id: str) -> RuleInfo | None:
+    return next((r for r in result.rules if r.id == rule_id), None) if result else None
+
+
+def _protocol(result: ScanResult | None, rr: RuleResult) -> str:
+    report = next((s for s in result.services if s.service.key == rr.service), None) \
+        if result else None
+    return report.service.protocol.value if report else rr.service.rsplit("/", 1)[-1]
