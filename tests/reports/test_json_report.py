@@ -9,8 +9,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from reports.console import render_console
+from reports.html import render_html
 from reports.json_report import ResultLoadError, load_json, main, render_json, render_schema
-from scanner.models import ScanResult
+from reports.sarif import render_sarif
+from scanner.models import Message, MessageKey, ScanResult
 from tests.reports.sample import HOSTILE_SUBJECT, LONG_BANNER, make_sample_result
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports" / "schema" / "result.schema.json"
@@ -127,3 +130,31 @@ def test_load_lists_at_most_five_problems() -> None:
 
 def test_loaded_result_is_the_model() -> None:
     assert isinstance(load_json(render_json(make_sample_result())), ScanResult)
+
+
+def _as_schema_1(result: ScanResult) -> dict[str, Any]:
+    """The sample in the shape schema 1 wrote: English messages and evidence strings."""
+    data = json.loads(render_json(result))
+    data["schema_version"] = "1"
+    for item in data["results"]:
+        item["message"] = f"{item['rule_id']} said something in English"
+        item["evidence"] = [{"fact": e["fact"], "expected": "none of SSLv3",
+                             "actual": "SSLv3", "detail": "RC4-SHA"} for e in item["evidence"]]
+    return data
+
+
+def test_schema_1_results_are_read_and_render_everywhere(tmp_path: Path) -> None:
+    old = json.dumps(_as_schema_1(make_sample_result()))
+    loaded = load_json(old)
+    assert loaded.schema_version == "2"
+    first = loaded.results[0]
+    assert first.message == Message(key=MessageKey.LEGACY,
+                                    text=f"{first.rule_id} said something in English")
+    assert first.evidence[0].legacy == ("none of SSLv3", "SSLv3", "RC4-SHA")
+    console = render_console(loaded, verbose=True, width=400)
+    assert "said something in English" in console
+    assert "expected none of SSLv3; found SSLv3" in console
+    html = render_html(loaded, lang="fr")
+    assert "said something in English" in html and "RC4-SHA" in html
+    sarif = render_sarif(loaded, base_dir=tmp_path)
+    assert "expected none of SSLv3; found SSLv3" in sarif
