@@ -20,6 +20,7 @@ from markupsafe import Markup
 from reports import i18n
 from reports.html_format import Formats, clip, iso, printable
 from reports.html_view import build_view
+from reports.json_report import load_json
 from reports.wording import Wording, fact_of
 from scanner.models import LocalizedText, ScanResult, Status, localized
 
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lang", choices=i18n.LANGS, default="en")
     args = parser.parse_args(argv)
     try:
-        result = ScanResult.model_validate_json(args.result.read_bytes())
+        result = load_json(args.result.read_bytes())  # earlier schema versions upgraded
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.result}: {exc}", file=sys.stderr)
         return 2

@@ -66,3 +66,40 @@ def test_babel_formats_dates_in_the_locale() -> None:
     assert Formats("fr").date(date(2027, 6, 30)) == "30 juin 2027"
     assert Formats("en").date(date(2027, 6, 30)) == "June 30, 2027"
     assert Formats("fr").number(65536) == "65\u202f536"
+
+
+def test_plural_forms_follow_each_language() -> None:
+    assert i18n.ntranslate("en", "console.failed", 1) == "1 check failed"
+    assert i18n.ntranslate("en", "console.failed", 0) == "0 checks failed"
+    assert i18n.ntranslate("fr", "console.failed", 0) == "0 contrôle en échec"  # 0: singular
+    assert i18n.ntranslate("fr", "console.failed", 1) == "1 contrôle en échec"
+    assert i18n.ntranslate("fr", "console.failed", 2) == "2 contrôles en échec"
+
+
+def _po_ids(path: Path) -> set[str]:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+
+
+def test_template_and_catalogues_hold_the_same_messages() -> None:
+    locale = Path(i18n.__file__).parent / "locale"
+    template = _po_ids(locale / "rempart.pot")
+    for lang in i18n.LANGS:
+        assert _po_ids(locale / lang / "LC_MESSAGES" / "rempart.po") == template, lang
+
+
+def test_every_wording_key_exists() -> None:
+    """Keys the formatters build at run time: operators, unknowns, messages, categories."""
+    from scanner.models import MessageKey, Unknown
+    from scanner.rulepack.operators import OPERATORS
+
+    keys = ({f"op.{name}" for name in OPERATORS if name != "empty"}
+            | {"op.empty.true", "op.empty.false"}
+            | {f"unknown.{u.value}" for u in Unknown}
+            | {f"msg.{k.value}" for k in MessageKey if k is not MessageKey.LEGACY}
+            | {f"console.status.{s.value}" for s in Status}
+            | {f"console.total.{s.value}" for s in Status})
+    for lang in i18n.LANGS:
+        assert keys <= set(i18n.MESSAGES[lang]), (lang, keys - set(i18n.MESSAGES[lang]))
