@@ -90,7 +90,7 @@ def _table(shown: list[RuleResult], rules: dict[str, RuleInfo], result: ScanResu
         table.add_row(
             Text(clean(r.service)),
             Text(clean(r.rule_id)),
-            Text(severity.value, style=SEVERITY_STYLE[severity]),
+            Text(words.t(f"severity.{severity.value}").lower(), style=SEVERITY_STYLE[severity]),
             Text(words.t(f"console.status.{r.status.value}"), style=STATUS_STYLE[r.status]),
             _message(r, result, words),
         )
