@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from reports.wording import Wording
 from scanner.cli import probe_options
 from scanner.engine import ScanOptions, run_probe, run_scan
 from scanner.inventory import load_inventory
-from scanner.models import Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
+from scanner.models import ListValue, Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.probes.flows import FlowsProbe
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
@@ -226,12 +227,16 @@ def test_flow_matrix_end_to_end(lab: Lab) -> None:
     assert verdicts(result, "NET-FLOW-002") == {
         p: Status.FAIL if p == "admins->presentation" else Status.PASS for p in pairs}
     by_key = {(r.rule_id, r.service): r for r in result.results}
+    words = Wording("en")
     extra = by_key[("NET-FLOW-002", "admins->presentation/flow")].evidence[0]
-    assert "web1:22/tcp" in extra.actual
-    assert "web1:22/tcp: connect from bastion (ssh root@" in extra.detail
-    assert "bash /dev/tcp" in extra.detail
+    assert isinstance(extra.actual, ListValue) and "web1:22/tcp" in extra.actual.items
+    decisive = " ".join(words.decisive(extra))
+    assert "web1:22/tcp: connect from bastion (ssh root@" in decisive
+    assert "bash /dev/tcp" in decisive + _how(result, "admins->presentation")
     missing = by_key[("NET-FLOW-001", "edition->presentation/flow")].evidence[0]
-    assert "missing: web1:443/tcp" in missing.detail and "edit-jump" in missing.detail
+    assert missing.missing == ("web1:443/tcp",)
+    assert "missing: web1:443/tcp" in words.decisive(missing)
+    assert "edit-jump" in _how(result, "edition->presentation")
     ports = len(result.service("users->presentation/flow").service.context["flow.ports"])
     summaries = {p: result.service(f"{p}/flow").fact("flows.open").summary  # type: ignore[union-attr]
                  for p in pairs}
@@ -304,3 +309,10 @@ def test_ssh_vantage_with_bash_runs_no_rc_files(lab: Lab) -> None:
                        time.monotonic() + 20)
     assert got.tool == "bash /dev/tcp" and got.states[(web1, 22)] is State.OPEN
     assert len(log.read_text().splitlines()) == before + 1  # the login shell's, no more
+
+
+def _how(result: ScanResult, pair: str) -> str:
+    """How the probe established the pair's flows.open (its own log)."""
+    fact = result.service(f"{pair}/flow").fact("flows.open")
+    assert fact is not None
+    return fact.summary
