@@ -17,6 +17,7 @@ import pytest
 
 from reports.formats import ReportFormat, render
 from reports.json_report import load_json
+from reports.wording import Wording
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import (
@@ -84,7 +85,8 @@ def test_every_host_rule_passes_and_fails_against_real_sessions(
         lab: HostLab, data: dict[str, Path], tmp_path: Path) -> None:
     result = scan(lab, data, tmp_path)
     good, bad = verdicts(result, "good"), verdicts(result, "bad")
-    messages = {r.rule_id: r.message for r in result.results if r.service == "good/inside"}
+    messages = {r.rule_id: Wording("en").summary(r, result) for r in result.results
+                if r.service == "good/inside"}
     assert good == dict.fromkeys(HOST_RULES, Status.PASS), {
         k: messages[k] for k, v in good.items() if v is not Status.PASS}
     assert bad == dict.fromkeys(HOST_RULES, Status.FAIL), bad
@@ -138,7 +140,7 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
     got = verdicts(result, "good")
     assert got["HST-SOCK-001"] is Status.ERROR
     assert result.service("good/inside").fact("host.listening").category is category  # type: ignore[union-attr]
-    assert reason in next(r.message for r in result.results
+    assert reason in next(Wording("en").summary(r, result) for r in result.results
                           if r.rule_id == "HST-SOCK-001" and r.service == "good/inside")
     assert got["HST-FW-001"] is Status.PASS  # the other commands still answered
 

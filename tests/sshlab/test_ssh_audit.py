@@ -75,7 +75,7 @@ def test_weak_server_fails_every_ssh_rule(weak_sshd: Sshd) -> None:
         "SSH-HOSTKEY-002": Status.FAIL, "SSH-VERSION-001": Status.PASS}
     assert "ssh-rsa 2048" in values(result, "ssh.host_keys")
     by_rule = {r.rule_id: r for r in result.results}
-    assert "3des-cbc" in by_rule["SSH-CIPH-001"].evidence[0].detail
+    assert "3des-cbc" in {o.value for o in by_rule["SSH-CIPH-001"].evidence[0].decisive}
     assert result.services[0].probes[0].connections == 3  # KEXINIT, Ed25519 key, RSA key
 
 
