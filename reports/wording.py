@@ -61,13 +61,12 @@ class Wording:
         if ev.legacy is not None:
             return ev.legacy[0]
         if ev.expected is None:
-            shown = self.t("ref.missing", ref=ev.reference or "?")
-        else:
-            shown = self.value(ev.expected)
-            if ev.reference in ("contract.end_date", "scan.time"):
-                shown = self.t(f"ref.{ev.reference}", value=shown)
-            elif ev.reference:
-                shown = self.t("ref.context", ref=ev.reference, value=shown)
+            return self.t("ref.missing", ref=ev.reference or "?")
+        shown = self.value(ev.expected)
+        if ev.reference in ("contract.end_date", "scan.time"):
+            shown = self.t(f"ref.{ev.reference}", value=shown)
+        elif ev.reference:
+            shown = self.t("ref.context", ref=ev.reference, value=shown)
         if ev.operator == "empty":
             flag = isinstance(ev.expected, FlagValue) and ev.expected.flag
             text = self.t("op.empty.true" if flag else "op.empty.false")
