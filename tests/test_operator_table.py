@@ -104,3 +104,12 @@ def test_committed_pack_schema_is_generated_from_the_table() -> None:
         "regenerate: python -m scanner.rulepack.schema > rules/schema/rulepack.schema.json")
     props = committed["$defs"]["condition"]["properties"]
     assert set(OPERATORS) <= set(props)
+
+
+def test_inventory_schema_protocols_are_the_network_services() -> None:
+    """The inventory's service protocols come from ServiceProtocol (one vocabulary)."""
+    from scanner.inventory import inventory_schema
+
+    host = inventory_schema()["properties"]["hosts"]["items"]
+    protocol = host["properties"]["services"]["items"]["properties"]["protocol"]
+    assert protocol["enum"] == [p.value for p in ServiceProtocol if p.network_service]
