@@ -19,6 +19,7 @@ from scanner.models import (
     MessageKey,
     MomentValue,
     NumberValue,
+    ReasonCategory,
     RuleInfo,
     RuleResult,
     ScanResult,
@@ -96,16 +97,19 @@ class Wording:
             out.append(self.t("ev.missing", values=", ".join(ev.missing)))
         return out
 
-    def reason(self, fact: Fact | None) -> str:
-        """Why a fact is unknown: its category in words, then the probe's own detail."""
-        if fact is None or not (fact.reason or _category(fact)):
-            return ""
+    def reason_parts(self, fact: Fact | None) -> tuple[str, str]:
+        """Why a fact is unknown: its category in words ("" if none) and the probe's detail."""
+        if fact is None:
+            return "", ""
         known = _category(fact)
-        if known is None:
-            return fact.reason or ""
-        category = self.t(f"category.{known}")
-        return self.t("ev.reason", category=category, detail=fact.reason) if fact.reason \
-            else category
+        return (self.t(f"category.{known}") if known else ""), fact.reason or ""
+
+    def reason(self, fact: Fact | None) -> str:
+        """`category: detail` on one line (either part may be missing)."""
+        category, detail = self.reason_parts(fact)
+        if category and detail:
+            return self.t("ev.reason", category=category, detail=detail)
+        return category or detail
 
     def endpoint(self, service: Service) -> str:
         """What was reached, in words: a URL or address for network services, else a phrase."""
@@ -160,9 +164,10 @@ def fact_of(result: ScanResult | None, rr: RuleResult, name: str) -> Fact | None
 
 
 def _category(fact: Fact) -> str | None:
-    """The failure's ReasonCategory value (adapter: the field lands with the probe registry)."""
-    category = getattr(fact, "category", None)
-    return str(getattr(category, "value", category)) if category else None
+    """The failure's ReasonCategory, when one was recorded (`unspecified` says nothing)."""
+    if fact.category is None or fact.category is ReasonCategory.UNSPECIFIED:
+        return None
+    return fact.category.value
 
 
 def _rule(result: ScanResult | None, rule_id: str) -> RuleInfo | None:

@@ -103,3 +103,17 @@ def test_every_wording_key_exists() -> None:
             | {f"console.total.{s.value}" for s in Status})
     for lang in i18n.LANGS:
         assert keys <= set(i18n.MESSAGES[lang]), (lang, keys - set(i18n.MESSAGES[lang]))
+
+
+def test_results_are_worded_in_the_report_language() -> None:
+    """Operators, values and failure categories come from the catalogue; evidence stays as is."""
+    from reports.html import render_html
+    from tests.reports.sample import TIMEOUT_REASON, make_sample_result
+
+    fr = render_html(make_sample_result(), lang="fr")
+    assert "aucun de TLSv1.0, TLSv1.1" in fr
+    assert "au plus tôt le 30 juin 2027, 23:59:59 UTC (fin du contrat)" in fr
+    assert f'délai dépassé\u00a0: <span class="data" lang="en">{TIMEOUT_REASON}</span>' in fr
+    en = render_html(make_sample_result(), lang="en")
+    assert "none of TLSv1.0, TLSv1.1" in en
+    assert f'timeout: <span class="data">{TIMEOUT_REASON}</span>' in en

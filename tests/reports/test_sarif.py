@@ -185,7 +185,8 @@ def test_error_result_is_open_and_says_why() -> None:
     assert res["level"] == "none"  # SARIF §3.27.10: kind other than fail => level none
     text = res["message"]["text"]
     assert text.startswith("api-legacy.clinique-exemple.test:8443 (tls): could not be checked;")
-    assert text.endswith(f"found unknown (the fact could not be established); {TIMEOUT_REASON}.")
+    assert text.endswith("found unknown (the fact could not be established); "
+                         f"timeout: {TIMEOUT_REASON}.")
     assert res["properties"]["evidence"][0]["unknown"] == "fact_error"
     assert res["properties"]["status"] == "error"
 

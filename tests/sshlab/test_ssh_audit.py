@@ -17,7 +17,14 @@ import pytest
 
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import adhoc_inventory
-from scanner.models import Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
+from scanner.models import (
+    ListValue,
+    Observation,
+    ProbeStatus,
+    ScanResult,
+    ServiceProtocol,
+    Status,
+)
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.ssh_audit import SshAuditProbe
 from scanner.rulepack.loader import load_pack
@@ -106,7 +113,7 @@ def test_same_findings_as_ssh_audit(server: str, request: pytest.FixtureRequest)
     # ... and everything ssh-audit fails, one of our rules fails (known differences aside)
     for _, section in LISTS.values():
         flagged_by_us = {v for rule, (fact, sec) in LISTS.items() if sec == section
-                         for v in by_rule[rule].evidence[0].actual.split(", ")
+                         for v in _items(by_rule[rule].evidence[0].actual)
                          if by_rule[rule].status is Status.FAIL and v in
                          {str(p) for p in RULES.rules[[r.info.id for r in RULES.rules]
                                                       .index(rule)].params["weak"]}}
@@ -177,3 +184,8 @@ def test_not_ssh_is_an_error(talker: tuple[int, list[bytes]]) -> None:
     port, script = talker
     script.append(b"SSH-1.5-Ancient\r\n")
     assert "not an SSH-2 server" in probe(port)["ssh.ident"]
+
+
+def _items(value: object) -> tuple[str | int, ...]:
+    """The values of a list evidence value (what the rule saw)."""
+    return value.items if isinstance(value, ListValue) else ()
