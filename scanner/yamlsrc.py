@@ -2,24 +2,34 @@
 
 Used by the rule-pack and inventory loaders: a bad document is refused with
 `file:line:column: field: what was expected`.
+
+Parsing is bounded whatever the input: libyaml's C parser (via PyYAML) produces events in linear
+time and this module builds plain JSON-like values from them, refusing anchors and aliases
+(a "billion laughs" bomb expands exponentially), explicit tags, nesting deeper than MAX_DEPTH
+and more than MAX_NODES nodes. Scalars follow the YAML 1.2 core schema; dates stay strings
+(the loaders check them, with their field and line). The pure-Python round-trip parser used
+before spent ~25-50 µs per token (a 1 MiB flow list: tens of seconds); see bench/yaml_bench.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+import yaml
 
+from scanner.limits import MAX_YAML_BYTES, describe, read_bounded
 from scanner.models import SourceLocation
 
 Path_ = tuple[str | int, ...]
+MAX_NODES = 200_000  # a 1,000-host inventory is ~20,000
+MAX_DEPTH = 64
+MAX_SCHEMA_ERRORS = 200  # the first one in document order is reported
 
 
 class SourceError(Exception):
@@ -31,22 +41,35 @@ class SourceError(Exception):
         super().__init__(f"{file}:{line}:{column}: {field}: {message}")
 
 
+Position = tuple[int, int]
+
+
 @dataclass(frozen=True)
 class Document:
-    """A parsed YAML file: `data` holds plain JSON-like values; `root` keeps positions."""
+    """A parsed YAML file: `data` holds plain JSON-like values; positions are 1-based."""
 
     file: str
-    root: Any
     data: Any
     text: bytes
+    values: Mapping[Path_, Position]
+    keys: Mapping[Path_, Position]
 
     def where(self, path: Path_, *, key: bool = False) -> SourceLocation:
-        line, col = _position(self.root, path, key)
+        line, col = self._position(path, key)
         return SourceLocation(file=self.file, line=line, column=col)
 
     def error(self, path: Path_, message: str, *, key: bool = False) -> SourceError:
         loc = self.where(path, key=key)
         return SourceError(self.file, loc.line, loc.column, field_name(path), message)
+
+    def _position(self, path: Path_, key: bool) -> Position:
+        """Of the value (or key) at `path`, or of its nearest declared parent."""
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.values:
+                return self.values[path[:end]]
+        return 1, 1
 
 
 def field_name(path: Path_) -> str:
@@ -57,68 +80,174 @@ def field_name(path: Path_) -> str:
 
 
 def load_document(file: str, text: bytes) -> Document:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
+    if len(text) > MAX_YAML_BYTES:
+        raise SourceError(file, 1, 1, "(file)", f"{len(text)} bytes; Rempart reads at most "
+                          f"{MAX_YAML_BYTES // (1024 * 1024)} MiB of YAML")
+    builder = _Builder(file)
+    loader = _LOADER(text)
     try:
-        root = yaml.load(text)
-    except MarkedYAMLError as exc:
+        while loader.check_event():
+            builder.feed(loader.get_event())
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise SourceError(file, line, col, "(yaml)", f"invalid YAML: {problem}") from None
-    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad encoding)
-        raise SourceError(file, 1, 1, "(yaml)", f"invalid YAML: {exc}") from None
-    if root is None:
+    except yaml.YAMLError as exc:  # reader errors: bad encoding, control characters
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        raise SourceError(file, 1, 1, "(yaml)", f"invalid YAML: {reason}") from None
+    finally:
+        loader.dispose()
+    if builder.root is None:
         raise SourceError(file, 1, 1, "(document)", "the file is empty; expected a mapping")
-    return Document(file=file, root=root, data=_plain(root), text=text)
+    return Document(file=file, data=builder.root, text=text, values=builder.values,
+                    keys=builder.keys)
 
 
 def read_document(path: Path, display: str | None = None) -> Document:
     name = display or str(path)
     try:
-        text = path.read_bytes()
+        text = read_bounded(path, MAX_YAML_BYTES)
     except OSError as exc:
-        raise SourceError(name, 1, 1, "(file)", f"cannot read: {exc.strerror or exc}") from None
+        raise SourceError(name, 1, 1, "(file)", f"cannot read: {describe(exc)}") from None
     return load_document(name, text)
 
 
-def _plain(node: Any) -> Any:
-    """Convert ruamel nodes to JSON-like values (dates become ISO strings)."""
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list | tuple):
-        return [_plain(v) for v in node]
-    if isinstance(node, dt.datetime | dt.date):
-        return node.isoformat()
-    if isinstance(node, bool | int | float | str) or node is None:
-        return node if not isinstance(node, str) else str(node)
-    return str(node)
+# libyaml when PyYAML was built with it (its wheels are); the pure-Python parser otherwise
+_LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution); PyYAML's resolver is
+# YAML 1.1 (yes/no booleans, sexagesimal numbers, dates), hence these four lines.
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+         "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_STR_TAGS = ("!", "tag:yaml.org,2002:str")
 
 
-def _position(root: Any, path: Path_, key: bool = False) -> tuple[int, int]:
-    """Line and column (1-based) of the value (or key) at `path`, or of its nearest parent."""
-    node, line, col = root, 1, 1
-    if hasattr(root, "lc"):
-        line, col = root.lc.line + 1, root.lc.col + 1
-    for i, part in enumerate(path):
-        if isinstance(node, CommentedMap) and part in node:
-            last_key = key and i == len(path) - 1
-            vline, vcol = node.lc.key(part) if last_key else node.lc.value(part)
-            line, col = vline + 1, vcol + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            iline, icol = node.lc.item(part)
-            line, col = iline + 1, icol + 1
-            node = node[part]
+@dataclass
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: Path_
+    key: str | None = None  # a mapping's key waiting for its value
+    key_mark: Position = (1, 1)
+
+
+class _Builder:
+    """Plain values and their positions from parser events, refusing what is not plain data."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.root: Any = None
+        self.values: dict[Path_, Position] = {}
+        self.keys: dict[Path_, Position] = {}
+        self.stack: list[_Frame] = []
+        self.nodes = 0
+        self.documents = 0
+
+    def fail(self, mark: Any, path: Path_, message: str) -> SourceError:
+        return SourceError(self.file, mark.line + 1, mark.column + 1, field_name(path), message)
+
+    def feed(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise self.fail(event.start_mark, (), "expected a single YAML document; "
+                                "found a second one ('---')")
+        elif isinstance(event, yaml.AliasEvent):
+            raise self.fail(event.start_mark, self._next_path(),
+                            f"aliases (*{event.anchor}) are not supported; write the value out")
+        elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            self._node(event)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            frame = self.stack.pop()
+            if isinstance(frame.container, dict) and frame.key is not None:
+                raise self.fail(event.start_mark, frame.path, "a key without a value")
+            self._place(frame.container, event)
+
+    def _next_path(self) -> Path_:
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.container, list):
+            return (*top.path, len(top.container))
+        return (*top.path, top.key) if top.key is not None else top.path
+
+    def _node(self, event: yaml.ScalarEvent | yaml.CollectionStartEvent) -> None:
+        path = self._next_path()
+        mark: Any = event.start_mark
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(mark, path, f"more than {MAX_NODES} values; Rempart reads at most "
+                            f"{MAX_NODES} per file")
+        if event.anchor is not None:
+            raise self.fail(mark, path, f"anchors (&{event.anchor}) are not supported; "
+                            "write the value out")
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.container, dict) and top.key is None:
+            if not isinstance(event, yaml.ScalarEvent):
+                raise self.fail(mark, top.path, "expected a plain key; got a mapping or a list")
+            if event.value in top.container:
+                first = self.keys[(*top.path, event.value)]
+                raise self.fail(mark, (*top.path, event.value), f"duplicate key "
+                                f"'{event.value}' (first at line {first[0]})")
+            top.key, top.key_mark = event.value, (mark.line + 1, mark.column + 1)
+            return
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(event, yaml.ScalarEvent):
+            self._place(self._scalar(event, path), event)
+            return
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(mark, path, f"nested deeper than {MAX_DEPTH} levels")
+        tag = event.tag
+        if isinstance(event, yaml.MappingStartEvent):
+            if tag not in (None, "!", "tag:yaml.org,2002:map"):
+                raise self.fail(mark, path, f"explicit tags ({tag}) are not supported")
+            self.stack.append(_Frame({}, path))
         else:
-            break
-    return line, col
+            if tag not in (None, "!", "tag:yaml.org,2002:seq"):
+                raise self.fail(mark, path, f"explicit tags ({tag}) are not supported")
+            self.stack.append(_Frame([], path))
+
+    def _scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
+        value: str = event.value
+        if event.tag is not None and event.tag not in _STR_TAGS:
+            raise self.fail(event.start_mark, path, f"explicit tags ({event.tag}) are not "
+                            "supported")
+        if event.tag is not None or not event.implicit[0]:  # !!str, quoted or block
+            return value
+        if _NULL.fullmatch(value):
+            return None
+        if value in _BOOL:
+            return _BOOL[value]
+        if _INT.fullmatch(value):
+            if len(value) > 40:
+                raise self.fail(event.start_mark, path, "a number of more than 40 digits")
+            return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+        if _FLOAT.fullmatch(value):
+            return float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+        return value
+
+    def _place(self, value: Any, event: yaml.Event) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.container, list):
+            top.container.append(value)
+            return
+        assert top.key is not None
+        top.container[top.key] = value
+        self.keys[(*top.path, top.key)] = top.key_mark
+        top.key = None
 
 
 def validate_schema(doc: Document, schema: Mapping[str, Any]) -> None:
     """Raise a SourceError for the first schema violation, in document order."""
     validator = jsonschema.Draft202012Validator(schema)
-    errors = list(validator.iter_errors(doc.data))
+    errors = list(itertools.islice(validator.iter_errors(doc.data), MAX_SCHEMA_ERRORS))
     if not errors:
         return
     errors.sort(key=lambda e: (doc.where(tuple(e.absolute_path)).line, -len(e.absolute_path)))

@@ -60,7 +60,7 @@ CASES = [
     (pack().replace("    rationale: because\n", ""), "",
      "7:5: rules[0]: missing required field 'rationale'"),
     ("rempart: 1\npack: {id: mine, version: '1', title: Mine\n", "",
-     "3:1: (yaml): invalid YAML: while parsing a flow mapping expected ',' or '}'"),
+     "3:1: (yaml): invalid YAML: while parsing a flow mapping did not find expected ',' or '}'"),
     (pack() + "overrides:\n  - {rule: TLS-PROTO-999, enabled: false}\n", "",
      "15:5: overrides[0].rule: override of unknown rule TLS-PROTO-999; loaded rules are: "),
     (pack() + "overrides:\n  - {rule: TLS-GROUP-001, params: {allowed: [P-999]}}\n", "",

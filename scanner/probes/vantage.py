@@ -17,6 +17,13 @@ from enum import StrEnum
 
 import paramiko
 
+from scanner.limits import (
+    MAX_KEY_BYTES,
+    MAX_KNOWN_HOSTS_BYTES,
+    check_regular,
+    describe,
+    read_bounded,
+)
 from scanner.models import ReasonCategory
 from scanner.probes.base import ProbeFailure
 
@@ -92,9 +99,15 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
     """An authenticated SSH client, or a ProbeFailure saying why not (never a password)."""
     ipaddress.ip_address(login.address)  # never a name: probes do not resolve
     where, port, user = login.where, login.port, login.user
-    if login.key_file is not None and not os.path.isfile(login.key_file):
+    if login.key_file is not None and not os.path.exists(login.key_file):
         raise ProbeFailure(f"key file {login.key_file} for {where} not found",
                            ReasonCategory.BAD_INPUT)
+    if login.key_file is not None:
+        try:  # stat only: paramiko opens the key itself (it cannot be handed bytes of any type)
+            check_regular(login.key_file, MAX_KEY_BYTES)
+        except OSError as exc:
+            raise ProbeFailure(f"cannot use key file {login.key_file} for {where}: "
+                               f"{describe(exc)}", ReasonCategory.BAD_INPUT) from None
     if login.key_file is None and not login.agent:
         raise ProbeFailure(f"no key file and no agent for {where}: nothing to log in with",
                            ReasonCategory.BAD_INPUT)
@@ -106,14 +119,14 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
     client = paramiko.SSHClient()
     try:
         try:
-            client.load_host_keys(login.known_hosts)
+            load_known_hosts(client, login.known_hosts)
         except FileNotFoundError:
             if not login.trust_on_first_use:
                 raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
                                    "no such file", ReasonCategory.BAD_INPUT) from None
         except OSError as exc:
             raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
-                               f"{exc.strerror or exc}", ReasonCategory.BAD_INPUT) from None
+                               f"{describe(exc)}", ReasonCategory.BAD_INPUT) from None
         client.set_missing_host_key_policy(_TrustOnFirstUse(login.known_hosts)
                                            if login.trust_on_first_use else _Reject())
         try:
@@ -256,6 +269,23 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
         raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}",
                            ReasonCategory.PROTOCOL_ERROR)
     return parse_output(out, attempts, name)
+
+
+def load_known_hosts(client: paramiko.SSHClient, path: str) -> None:
+    """Like `client.load_host_keys`, but reading a regular file of bounded size only."""
+    text = read_bounded(path, MAX_KNOWN_HOSTS_BYTES).decode("utf-8", "replace")
+    keys = client.get_host_keys()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
+        except paramiko.SSHException:
+            continue
+        if entry is not None and entry.key is not None:
+            for host in entry.hostnames:
+                keys.add(host, entry.key.get_name(), entry.key)
 
 
 def _run(client: paramiko.SSHClient, script: str, limit: float, where: str

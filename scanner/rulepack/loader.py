@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.facts import FACTS, GROUP_ALIASES, FactKind
+from scanner.limits import MAX_YAML_BYTES, describe, read_bounded
 from scanner.models import (
     LocalizedText,
     PackInfo,
@@ -54,11 +55,15 @@ def load_pack(ref: str) -> Pack:
         text = resources.files("rules").joinpath(f"{ref}.yaml").read_bytes()
         return parse_pack(load_document(f"builtin:{ref}", text), origin=f"builtin:{ref}")
     path = Path(ref)
-    if not path.is_file():
+    if not path.exists():
         known = ", ".join(BUILTIN_PACKS)
         raise SourceError(ref, 1, 1, "(file)",
                           f"no such rule pack file, and not a built-in pack ({known})")
-    return parse_pack(load_document(ref, path.read_bytes()), origin=ref)
+    try:
+        text = read_bounded(path, MAX_YAML_BYTES)
+    except OSError as exc:
+        raise SourceError(ref, 1, 1, "(file)", f"cannot read: {describe(exc)}") from None
+    return parse_pack(load_document(ref, text), origin=ref)
 
 
 def parse_pack(doc: Document, origin: str) -> Pack:
@@ -104,6 +109,10 @@ def _parse_rule(doc: Document, at: Path_, raw: dict[str, Any], pack: PackInfo,
             raise doc.error((*at, "sources", i), f"unknown source '{src}'; expected one of: "
                             f"{', '.join(sorted(sources)) or '(no sources declared)'}")
     params = {k: _operand(v) for k, v in (raw.get("params") or {}).items()}
+    for name in params:
+        if cycle := param_cycle(params, name):
+            raise doc.error((*at, "params", name), "parameters refer to each other in a cycle: "
+                            + " -> ".join(cycle))
     check = parse_check(doc, (*at, "check"), raw["check"], params)
     when = parse_check(doc, (*at, "when"), raw["when"], params) if "when" in raw else None
     facts = tuple(dict.fromkeys((*facts_of(when), *facts_of(check))))
@@ -174,8 +183,21 @@ def _canonical(operand: Operand) -> Operand:
     return operand
 
 
+def param_cycle(params: dict[str, Operand], start: str) -> list[str]:
+    """The chain `start -> ... -> start` when following ${params.X} references loops, else []."""
+    chain, name = [start], start
+    while isinstance(value := params.get(name), str) and (m := _REF.match(value)):
+        name = m.group(1).removeprefix("params.")
+        if not m.group(1).startswith("params.") or name not in params:
+            return []
+        if name in chain:
+            return [*chain[chain.index(name):], name]
+        chain.append(name)
+    return []
+
+
 def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: Operand,
-                  params: dict[str, Operand]) -> None:
+                  params: dict[str, Operand], chain: tuple[str, ...] = ()) -> None:
     """Refuse an operand of the wrong shape or outside the fact's vocabulary."""
 
     def fail(message: str) -> SourceError:
@@ -191,7 +213,10 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
             if name not in params:
                 raise fail(f"unknown parameter '{name}'; the rule's params are: "
                            f"{', '.join(params) or '(none)'}")
-            check_operand(doc, at, fact, op, params[name], params)
+            if name in chain:
+                raise fail("parameters refer to each other in a cycle: "
+                           + " -> ".join((*chain[chain.index(name):], name)))
+            check_operand(doc, at, fact, op, params[name], params, (*chain, name))
             return
         if ref in CONTEXT_REFS:
             if shape is not OperandShape.LIST:
