@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
+from scanner.discovered import discovered_ssh
 from scanner.facts import FACTS, REPORT_ONLY, FactKind
 from scanner.inventory import ScopeError, in_scope
 from scanner.models import (
@@ -159,6 +160,9 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
 
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         reports = list(pool.map(one, services))
+        found = discovered_ssh(inventory, reports)  # SSH servers the exposure scan identified
+        addresses.update({s.key: a for s in found if (a := addresses.get(f"{s.host}/ports"))})
+        reports += pool.map(one, found)
     finished = dt.datetime.now(dt.UTC)
     dyn = Dynamic(scan_time=started, contract_end=inventory.contract.end_date)
     results = judge(rules, reports, dyn)

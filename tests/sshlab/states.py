@@ -113,7 +113,8 @@ def inside_block(lab: HostLab, data: Path, user: str = "root",
 
 
 def inventory(lab: HostLab, data: dict[str, Path], only: tuple[str, ...] = ("good", "bad"),
-              allowed: str = "22/tcp, 443/tcp", **access: object) -> str:
+              allowed: str = "22/tcp, 443/tcp", services: str = "{port: 22, protocol: ssh}",
+              **access: object) -> str:
     scope = ", ".join(sorted({f"{h.address}/32" for h in lab.hosts.values()}))
     text = ("rempart: 1\ncontract: {customer: Lab}\n"
             f"scope: [{scope}]\n"
@@ -122,6 +123,6 @@ def inventory(lab: HostLab, data: dict[str, Path], only: tuple[str, ...] = ("goo
         if name not in only:
             continue
         text += (f"  - name: {name}\n    address: {host.address}\n    role: web\n"
-                 "    services: [{port: 22, protocol: ssh}]\n"
+                 f"    services: [{services}]\n"
                  + inside_block(lab, data[name], **access))  # type: ignore[arg-type]
     return text

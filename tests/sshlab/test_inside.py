@@ -314,7 +314,8 @@ def test_inside_and_outside_side_by_side(lab: HostLab, data: dict[str, Path],
                                          tmp_path: Path) -> None:
     rules = build_ruleset([load_pack("host-baseline"), load_pack("network-baseline")])
     result = scan(lab, data, tmp_path, rules=rules, ports="22,5432,6379,8443",
-                  only=("mixed",), allowed="22/tcp, 8443/tcp")
+                  only=("mixed",), allowed="22/tcp, 8443/tcp",
+                  services="{port: 8443, protocol: https}")  # port 22 is not declared ssh
     views = {p.port: p for p in result.host_ports if p.host == "mixed"}
     assert {k: v.verdict for k, v in views.items()} == {
         "22/tcp": "ok", "5432/tcp": "filtered", "8443/tcp": "allowed_unused"}
@@ -325,3 +326,8 @@ def test_inside_and_outside_side_by_side(lab: HostLab, data: dict[str, Path],
     assert "Listens on all interfaces but filtered" in html
     reloaded = load_json(render(ReportFormat.JSON, result, base_dir=tmp_path))
     assert reloaded.host_ports == result.host_ports
+    found = result.service("mixed:22/ssh")  # identified by the exposure scan, then audited
+    kex = found.fact("ssh.kex")
+    assert kex is not None and kex.status is ProbeStatus.COMPLETED
+    assert {r.rule_id for r in result.results if r.service == "mixed:22/ssh"} >= {
+        "SSH-KEX-001", "SSH-CIPH-001", "SSH-MAC-001"}
