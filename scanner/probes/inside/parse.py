@@ -106,7 +106,7 @@ def sockets(text: str) -> list[Socket]:
             address = address.removeprefix("::ffff:")
         if address != "*":
             ipaddress.ip_address(address)
-        names = re.findall(r'\(\("([^"]+)"', " ".join(parts[6:]))
+        names = dict.fromkeys(re.findall(r'\("([^"]+)",pid=', " ".join(parts[6:])))
         out.append(Socket(parts[0], address, int(port), ",".join(names) or "?"))
     return out
 
