@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inventory_inside import inside_subject
-from scanner.inventory_network import host_subjects, parse_network, parse_roles
+from scanner.inventory_network import host_subjects, parse_network, parse_roles, port80_subject
 from scanner.models import (
     Contract,
     Host,
@@ -162,8 +162,15 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
         loc = SourceLocation(file=TARGETS_FILE, line=i, column=1)
         svc = Service(host=f"target{i}", address=address, dns_name=dns_name, port=port,
                       protocol=protocol, location=loc)
+        # port 80 once per host, beside its first HTTPS target, unless a target names it
+        same = [Service(host="", address=None, dns_name=None, port=p, protocol=proto)
+                for h, p, proto in map(parse_target, targets) if h == host]
+        first = next(s for s in same if s.protocol is protocol and s.port == port)
+        extra = (port80_subject(same, f"target{i}", address, dns_name, None, loc)
+                 if next((s for s in same if s.protocol is ServiceProtocol.HTTPS), None) is first
+                 else [])
         hosts.append(Host(name=f"target{i}", address=address, dns_name=dns_name, role=None,
-                          services=(svc,), location=loc))
+                          services=(svc, *extra), location=loc))
     return InventoryInfo(path=None, contract=Contract(customer="ad-hoc scan",
                                                       end_date=contract_end),
                          scope=tuple(str(n) for n in nets), hosts=tuple(hosts))

@@ -13,6 +13,7 @@ from scanner.models import (
     SendingDomain,
     Service,
     ServiceProtocol,
+    SourceLocation,
     Vantage,
     Zone,
 )
@@ -61,11 +62,22 @@ def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
                              protocol=ServiceProtocol.HOST, role=role, location=doc.where(at),
                              context={"role.allowed_ports": roles[role],
                                       "role.allowed_services": role_services(doc, role)}))
-    has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
-    if any(s.protocol is ServiceProtocol.HTTPS for s in services) and not has_http:
-        extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=80,
-                             protocol=ServiceProtocol.HTTP, role=role, location=doc.where(at)))
+    extra += port80_subject(services, raw["name"], address, dns_name, role, doc.where(at))
     return extra
+
+
+def port80_subject(services: Sequence[Service], host: str, address: str | None,
+                   dns_name: str | None, role: str | None, location: SourceLocation | None
+                   ) -> list[Service]:
+    """Port 80 of a host with an HTTPS service and no http one ("port 80, where open, only
+    redirects to HTTPS"); its HTTPS ports tell a dropped port 80 from a host that is down."""
+    has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
+    https = [s.port for s in services if s.protocol is ServiceProtocol.HTTPS]
+    if not https or has_http:
+        return []
+    return [Service(host=host, address=address, dns_name=dns_name, port=80,
+                    protocol=ServiceProtocol.HTTP, role=role, location=location,
+                    context={"http.companion_ports": tuple(str(p) for p in https)})]
 
 
 def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[str, ...]],

@@ -160,3 +160,23 @@ def test_cli_scan_refuses_out_of_scope_target_without_traffic() -> None:
     out = CliRunner().invoke(main, ["scan", "--target", "198.51.100.9:443", "-q"])
     assert out.exit_code == 2
     assert "outside the scope" in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize(("targets", "keys"), [
+    (["127.0.0.1:443"], ["target1:443/https", "target1:80/http"]),
+    (["127.0.0.1:443", "127.0.0.1:8443/https"],
+     ["target1:443/https", "target1:80/http", "target2:8443/https"]),
+    (["127.0.0.1:443", "127.0.0.1:80"], ["target1:443/https", "target2:80/http"]),
+    (["127.0.0.1:443", "127.0.0.2:443"],
+     ["target1:443/https", "target1:80/http", "target2:443/https", "target2:80/http"]),
+    (["127.0.0.1:25"], ["target1:25/smtp"]),
+])
+def test_adhoc_https_targets_get_port_80_once_per_host(targets: list[str],
+                                                       keys: list[str]) -> None:
+    inv = adhoc_inventory(targets, [], None)
+    assert [s.key for s in inv.all_subjects()] == keys
+    for host in inv.hosts:  # the added port 80 points at the line of its https target
+        added = [s for s in host.services if s.port == 80 and s.context]
+        assert all(s.location == host.services[0].location for s in added)
+    if targets[1:] == ["127.0.0.1:8443/https"]:
+        assert inv.hosts[0].services[1].context == {"http.companion_ports": ("443", "8443")}

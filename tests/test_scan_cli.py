@@ -186,3 +186,27 @@ def test_named_target_is_resolved_then_scope_checked(tls_servers: RunningServers
                                        *TLS_ONLY, "-q", "--json", str(tmp_path / "r.json")])
     result = load_json((tmp_path / "r.json").read_text())
     assert statuses(result, "target1")["TLS-PROTO-003"] is Status.PASS, inside.output
+
+
+def test_https_target_gets_its_port_80_checked(tmp_path: Path) -> None:
+    from tests.listener import Listener
+
+    def redirect(conn: socket.socket) -> None:
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://127.0.0.81/\r\n"
+                     b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+    web = Listener("127.0.0.81", 80, redirect)  # the https port itself is closed: an error
+    try:
+        out = CliRunner().invoke(main, ["scan", "--target", "127.0.0.81:8443/https",
+                                        "--no-default-rules", "--rules", "network-baseline",
+                                        "--timeout", "1", "--json", str(tmp_path / "r.json"),
+                                        "-q"])
+    finally:
+        web.close()
+    result = load_json((tmp_path / "r.json").read_text())
+    port80 = {r.rule_id: r for r in result.results if r.service == "target1:80/http"}
+    assert port80["NET-HTTP-001"].status is Status.PASS, out.output
+    assert result.service("target1:80/http").service.context == {
+        "http.companion_ports": ("8443",)}
+    assert web.connections == 1

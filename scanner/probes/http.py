@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -140,7 +140,11 @@ def why(exc: Exception) -> str:
 
 
 def refused(exc: BaseException | None) -> bool:
-    while exc is not None and not isinstance(exc, ConnectionRefusedError):
+    return caused_by(exc, ConnectionRefusedError)
+
+
+def caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    while exc is not None and not isinstance(exc, kind):
         exc = exc.__cause__
     return exc is not None
 
@@ -194,6 +198,7 @@ class Web:
 
     def __init__(self, target: ProbeTarget, ctx: ProbeContext) -> None:
         self.target, self.ctx, self.answered, self.closed = target, ctx, False, ""
+        self.how = ""  # how `closed` was established
         self.scheme = "https" if target.protocol is ServiceProtocol.HTTPS else "http"
         self.host = (target.sni or target.address or target.host).lower()
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -276,11 +281,41 @@ class Web:
             hops.append(path)
 
     def failed(self, names: list[str], exc: ProbeFailure) -> list[Fact]:
-        if self.closed or (refused(exc) and not self.answered
-                           and self.target.protocol is ServiceProtocol.HTTP):
+        plain = not self.answered and self.target.protocol is ServiceProtocol.HTTP
+        if not self.closed and plain and refused(exc):
             self.closed = f"port {self.target.port} is closed (connection refused)"
-            return [Fact(name=n, status=NA, reason=self.closed) for n in names]
+        elif not self.closed and plain and caused_by(exc, TimeoutError):
+            try:
+                self.closed, self.how = self.filtered(exc)
+            except ProbeFailure as undecided:
+                return [undecided.fact(n) for n in names]
+        if self.closed:
+            return [Fact(name=n, status=NA, reason=self.closed, summary=self.how)
+                    for n in names]
         return [exc.fact(n) for n in names]
+
+    def filtered(self, exc: ProbeFailure) -> tuple[str, str]:
+        """A connection that timed out is a dropped (filtered) port, not an open one, when
+        another port of the same host answers: the host is up, the firewall drops this port.
+        When none answers, the host may be down: that cannot be decided (an error)."""
+        seen = []
+        for text in self.target.context.get("http.companion_ports", ()):
+            other = replace(self.target, port=int(text))
+            try:
+                self.ctx.connect(other).close()
+            except ProbeFailure as failure:
+                if not refused(failure):
+                    seen.append(f"port {text}: {failure}")
+                    continue
+                answer = f"port {text} of the same host refused a connection"
+            else:
+                answer = f"port {text} of the same host accepted a connection"
+            return "filtered", (f"{exc} (no answer: dropped by a firewall) while {answer}: "
+                                f"port {self.target.port} is filtered, not open")
+        companions = f" ({'; '.join(seen)})" if seen else " (no other port of it is declared)"
+        raise ProbeFailure(f"{exc}; the host did not answer on any other port either"
+                           f"{companions}: filtered or down cannot be told apart",
+                           ReasonCategory.TIMEOUT) from exc
 
 
 def _front(web: Web, names: list[str]) -> list[Fact]:
