@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -16,9 +17,10 @@ from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import ScopeError, adhoc_inventory, in_scope, load_inventory
-from scanner.models import InventoryInfo, ScanResult, Severity
+from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
 from scanner.netaddr import is_loopback, parse_server
 from scanner.probes.base import ProbeOptions
+from scanner.probes.scan_rate import parse_scan_rate
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
 from scanner.rulepack.model import Check, Condition, RuleSet
 from scanner.rulepack.ruleset import build_ruleset
@@ -151,6 +153,10 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
               help="Extra trusted CA certificates (PEM), added to the system store.")
 @click.option("--ports", default="1-65535", show_default=True, metavar="SPEC",
               help="TCP ports of the exposure scan (nmap syntax, e.g. 1-1024,8443).")
+@click.option("--scan-rate", default="default", show_default=True, metavar="PRESET|PPS",
+              help="Pace of the exposure scan: careful, default or fast, or packets per "
+                   "second per host; settings may follow: fast,retries=2,rtt=300,intensity=4. "
+                   "All hosts share one nmap run.")
 @click.option("--udp", is_flag=True, help="Also scan the top 100 UDP ports (slow).")
 @click.option("--flow-sweep", is_flag=True,
               help="Flows from the local vantage: sweep every port of --ports with nmap "
@@ -168,7 +174,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
          sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
          concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
-         ports: str, udp: bool, flow_sweep: bool, dns_server: str | None,
+         ports: str, scan_rate: str, udp: bool, flow_sweep: bool, dns_server: str | None,
          trust_on_first_use: bool, verbose: bool, quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
@@ -178,6 +184,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
       rempart scan inventory.yaml --rules my-pack.yaml --fail-on high
       rempart scan --target 127.0.0.1:8443/https --contract-end 2027-06-30
       rempart scan --target 203.0.113.10:22/ssh --scope 203.0.113.0/24
+      rempart scan inventory.yaml --scan-rate fast --ports 1-65535
     """
     if (inventory is None) == (not targets):
         raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
@@ -186,10 +193,12 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     else:
         inv = adhoc_inventory(targets, scopes, contract_end)
     rules = load_rules(rule_refs, no_default_rules)
+    probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
+                          scan_rate)
+    if not quiet:  # a line per host as its exposure scan ends
+        probe = replace(probe, on_progress=lambda line: click.echo(line, err=True))
     options = ScanOptions(concurrency=concurrency, timeout=timeout,
-                          service_budget=service_budget, ca_file=ca_file,
-                          probe=probe_options(inv, ports, udp, dns_server, flow_sweep,
-                                              trust_on_first_use))
+                          service_budget=service_budget, ca_file=ca_file, probe=probe)
     from scanner.progress import scan_with_progress
 
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
@@ -201,19 +210,27 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
 
 
 def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None,
-                  flow_sweep: bool = False, trust_on_first_use: bool = False) -> ProbeOptions:
+                  flow_sweep: bool = False, trust_on_first_use: bool = False,
+                  scan_rate: str = "default") -> ProbeOptions:
     if not re.fullmatch(r"[0-9,\-]+", ports):
         raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
                                  param_hint="--ports")
     if dns_server is not None:
         check_dns_server_option(dns_server, inv.scope)
+    try:
+        rate = parse_scan_rate(scan_rate)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scan-rate") from None
+    exposed = tuple(dict.fromkeys(s.address for s in inv.all_subjects()
+                                  if s.protocol is ServiceProtocol.HOST and s.address))
     vantages = {v.name: {"address": v.address, "port": str(v.port), "user": v.user,
                          "key_file": v.key_file, "known_hosts": v.known_hosts}
                 for v in inv.vantages}
     return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
                         vantages=vantages, flow_sweep=flow_sweep,
                         ssh_access={a.host: a for a in inv.ssh_access},
-                        trust_on_first_use=trust_on_first_use)
+                        trust_on_first_use=trust_on_first_use, scan_rate=rate,
+                        exposure_hosts=exposed)
 
 
 def check_dns_server_option(text: str, scope: Sequence[str]) -> None:

@@ -8,13 +8,15 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol, SshAccess
 from scanner.netaddr import is_ip
+from scanner.probes.scan_rate import DEFAULT as DEFAULT_RATE
+from scanner.probes.scan_rate import ScanRate
 
 
 class ProbeFailure(Exception):
@@ -76,6 +78,9 @@ class ProbeOptions:
     vantages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> SSH settings
     ssh_access: Mapping[str, SshAccess] = field(default_factory=dict)  # host -> host-check login
     trust_on_first_use: bool = False  # host checks: accept (and record) unknown host keys
+    scan_rate: ScanRate = DEFAULT_RATE  # the exposure scan's pace (--scan-rate)
+    exposure_hosts: tuple[str, ...] = ()  # addresses port-scanned in this scan: one nmap run
+    on_progress: Callable[[str], None] | None = field(default=None, compare=False)  # a line
 
 
 @dataclass

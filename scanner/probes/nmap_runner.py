@@ -68,13 +68,20 @@ def find_nmap() -> str | None:
 def run_nmap(address: str, arguments: Sequence[str], ports: str | None,
              timeout: float) -> NmapRun:
     """Run `nmap -oX - ARGUMENTS [-p PORTS] ADDRESS`, killed after `timeout` seconds."""
+    return run_nmap_hosts((address,), arguments, ports, timeout)[address]
+
+
+def run_nmap_hosts(addresses: Sequence[str], arguments: Sequence[str], ports: str | None,
+                   timeout: float) -> dict[str, NmapRun]:
+    """One nmap run for several addresses (IP literals): each address -> its run, read from
+    its own `host` element (an address nmap did not report gets host_state "")."""
     path = find_nmap()
     if path is None:
         raise NmapMissing(INSTALL_HINT)
     try:
         scanner: Any = nmap.PortScanner(nmap_search_path=(path,))
-        raw: Any = scanner.scan(hosts=address, ports=ports, arguments=" ".join(arguments),
-                                timeout=max(timeout, 0.1))
+        raw: Any = scanner.scan(hosts=" ".join(addresses), ports=ports,
+                                arguments=" ".join(arguments), timeout=max(timeout, 0.1))
         xml = scanner.get_nmap_last_output()
     except nmap.PortScannerTimeout:
         raise NmapTimeout(f"nmap was still running after {timeout:.0f} s") from None
@@ -84,16 +91,33 @@ def run_nmap(address: str, arguments: Sequence[str], ports: str | None,
         raise NmapFailed(f"unreadable nmap output ({type(exc).__name__}: {exc})") from None
     info = raw.get("nmap", {}).get("scaninfo", {}) if isinstance(raw, dict) else {}
     warnings = tuple(w.strip() for w in info.get("warning", ()))
-    run = parse_xml(xml if isinstance(xml, str) else bytes(xml).decode("utf-8", "replace"))
+    runs = parse_hosts(xml if isinstance(xml, str) else bytes(xml).decode("utf-8", "replace"),
+                       addresses)
     if info.get("error"):  # stderr lines other than warnings
-        if run.host_state == "":  # no result: stderr says why
+        if all(run.host_state == "" for run in runs.values()):  # no result: stderr says why
             raise NmapFailed(_first_line(str(info["error"][0])))
         warnings = (*warnings, _first_line(str(info["error"][0])))
-    return replace(run, warnings=warnings)
+    return {a: replace(run, warnings=warnings) for a, run in runs.items()}
+
+
+def parse_hosts(xml: str, addresses: Sequence[str]) -> dict[str, NmapRun]:
+    """Each address's run, from the XML of one nmap run over all of them."""
+    root = _root(xml)
+    hosts: dict[str, ET.Element] = {}
+    for host in root.findall("host"):
+        for addr in host.findall("address"):
+            if addr.get("addrtype") in ("ipv4", "ipv6") and addr.get("addr"):
+                hosts.setdefault(str(addr.get("addr")), host)
+    return {a: _run(root, hosts.get(a), len(addresses) > 1) for a in addresses}
 
 
 def parse_xml(xml: str) -> NmapRun:
     """The run nmap describes in its XML output (one host)."""
+    root = _root(xml)
+    return _run(root, root.find("host"), False)
+
+
+def _root(xml: str) -> ET.Element:
     try:
         root = ET.fromstring(xml)  # noqa: S314 - nmap's own output; banners arrive escaped
     except ET.ParseError as exc:
@@ -101,12 +125,20 @@ def parse_xml(xml: str) -> NmapRun:
     finished = root.find("runstats/finished")
     if finished is not None and finished.get("exit") == "error":
         raise NmapFailed(finished.get("errormsg") or "nmap reports an error")
+    return root
+
+
+def _run(root: ET.Element, host: ET.Element | None, own_time: bool) -> NmapRun:
+    """One host's run; `own_time`: its elapsed time is its own start to end, not the run's."""
+    finished = root.find("runstats/finished")
     info = root.find("scaninfo")
     info = info if info is not None else ET.Element("scaninfo")
     done = finished if finished is not None else ET.Element("finished")
+    elapsed = float(done.get("elapsed", 0))
+    if own_time and host is not None and host.get("starttime") and host.get("endtime"):
+        elapsed = float(int(host.get("endtime", 0)) - int(host.get("starttime", 0)))
     head = (root.get("version", "?"), info.get("type", "?"), int(info.get("numservices", 0)),
-            float(done.get("elapsed", 0)))
-    host = root.find("host")
+            elapsed)
     if host is None:
         return NmapRun(*head, host_state="")
     status = host.find("status")

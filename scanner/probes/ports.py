@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import (
     INSTALL_HINT,
     NmapFailed,
@@ -18,7 +19,7 @@ from scanner.probes.nmap_runner import (
     NmapTimeout,
     PortRow,
     find_nmap,
-    run_nmap,
+    run_nmap_hosts,
 )
 
 FACT = "ports.open"
@@ -28,8 +29,8 @@ DETAIL_MAX = 80
 # nmap overshoots --host-timeout while a service probe waits (up to ~6 s): kill it later.
 KILL_GRACE = 15.0
 MIN_BUDGET = 1.0  # seconds; less than this left: do not start nmap
-COMMON = ("-Pn", "-n", "-T4", "--max-retries", "2")  # no ping (-Pn), no DNS (-n)
-VERSION = ("-sV", "--version-light")  # nmap only probes the services of open ports
+COMMON = ("-Pn", "-n")  # no ping (-Pn), no DNS (-n); the pace comes from --scan-rate
+LOCAL = "local"  # where nmap runs: the scanner itself
 UNREACHABLE = frozenset({"host-unreach", "net-unreach"})
 _PORT_SPEC = re.compile(r"^[0-9]+(-[0-9]*)?(,[0-9]+(-[0-9]*)?)*$")
 _SPACES = re.compile(r"\s+")
@@ -59,9 +60,19 @@ def literal_address(address: str | None) -> str:
                            ReasonCategory.BAD_INPUT) from None
 
 
+def version_detection(ctx: ProbeContext) -> tuple[str, ...]:
+    """nmap probes the services of open ports only, at a bounded intensity."""
+    return ("-sV", "--version-intensity", str(ctx.options.scan_rate.intensity))
+
+
 class PortsProbe:
+    """Per host, as every probe; the hosts of one scan share one nmap run (NmapBatches)."""
+
     name = "ports"
     provides = frozenset({FACT, SERVICES})
+
+    def __init__(self) -> None:
+        self.batches = NmapBatches()  # one per scan: the engine builds the probes per scan
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
             known: Mapping[str, Fact]) -> list[Fact]:
@@ -93,51 +104,75 @@ class PortsProbe:
             raise ProbeFailure("the UDP scan needs root (nmap -sU sends raw packets): run the "
                                "scan as root or leave UDP out", ReasonCategory.NOT_PERMITTED)
         tcp_type = "-sS" if root else "-sT"  # SYN scan needs raw sockets
+        version = version_detection(ctx)
+        shared: list[int] = []
         try:
-            tcp = nmap_scan(address, ctx, (tcp_type, *VERSION), spec)
+            tcp = nmap_scan(address, ctx, (tcp_type, *version), spec, self.batches, shared)
         except ProbeFailure as exc:  # root without CAP_NET_RAW (some containers)
             if tcp_type != "-sS" or not _NO_RAW.search(str(exc)):
                 raise
             tcp_type = "-sT"
-            tcp = nmap_scan(address, ctx, (tcp_type, *VERSION), spec)
+            tcp = nmap_scan(address, ctx, (tcp_type, *version), spec, self.batches, shared)
             tcp_type += ", as the SYN scan could not open a raw socket"
         runs = [(tcp, f"TCP {_TYPES.get(tcp.scan_type, tcp.scan_type)} ({tcp_type}) of ports "
-                      f"{spec} with service detection ({' '.join(VERSION)}) on open ports")]
+                      f"{spec} with service detection ({' '.join(version)}) on open ports")]
         if ctx.options.udp:
-            udp = nmap_scan(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None)
+            udp = nmap_scan(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None,
+                            self.batches, shared)
             runs.append((udp, f"UDP scan (-sU) of the top {UDP_TOP} ports, no service "
                               "detection (the name is nmap's guess from the port number)"))
         rows = sorted((r for run, _ in runs for r in run.ports if r.state == "open"),
                       key=lambda r: (r.protocol, r.port))
         parts = [f"{how}: {_counts(run)}" for run, how in runs]
         n = ctx.connections - before
-        summary = (f"nmap {tcp.version} on {address}, no ping (-Pn), no DNS (-n), -T4: "
+        hosts = max(shared, default=1)
+        together = f", one run shared by {hosts} hosts" if hosts > 1 else ""
+        summary = (f"nmap {tcp.version} on {address}, no ping (-Pn), no DNS (-n), "
+                   f"{ctx.options.scan_rate.describe()}{together}: "
                    + "; ".join(parts) + f". {n} nmap run{'s' * (n > 1)} counted as {n} "
                    f"connection{'s' * (n > 1)} (nmap opens its own: one or more per port)")
+        if ctx.options.on_progress is not None:
+            ctx.options.on_progress(f"exposure scan of {target.host} ({address}): "
+                                    + "; ".join(_counts(run) for run, _ in runs))
         return rows, summary
 
-def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str | None
-              ) -> NmapRun:
-    """One nmap run on one address within the service's budget; failures as ProbeFailure."""
+def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str | None,
+              batches: NmapBatches | None = None, shared: list[int] | None = None) -> NmapRun:
+    """`address`'s nmap run within the service's budget; failures as ProbeFailure. With
+    `batches`, one run covers every address of the scan's exposure_hosts of the same IP
+    family (the first to ask starts it); `shared` gets how many hosts that run covered."""
     remaining = ctx.deadline - time.monotonic()
     if remaining < MIN_BUDGET:
         raise ProbeFailure("service time budget exhausted before the port scan",
                            ReasonCategory.BUDGET_EXHAUSTED)
-    args = [*COMMON, "--host-timeout", f"{int(remaining * 1000)}ms", *scan]
-    if ":" in address:
-        args.append("-6")
     if find_nmap() is None:
         raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING)
+    six = ":" in address
+    peers = [a for a in ctx.options.exposure_hosts if (":" in a) == six] if batches else []
+    rate = ctx.options.scan_rate
+
+    def runner(addresses: tuple[str, ...]) -> dict[str, NmapRun]:
+        args = [*COMMON, *rate.arguments(len(addresses)),
+                "--host-timeout", f"{int(remaining * 1000)}ms", *scan, *(["-6"] if six else [])]
+        try:
+            return run_nmap_hosts(addresses, args, ports, timeout=remaining + KILL_GRACE)
+        except NmapMissing:
+            raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING) from None
+        except NmapTimeout as exc:
+            raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s",
+                               ReasonCategory.TIMEOUT) from None
+        except NmapFailed as exc:
+            raise ProbeFailure(f"nmap failed: {exc}", ReasonCategory.INTERNAL_ERROR) from None
+
     ctx.connections += 1  # one nmap run; the engine runs a service's probes in turn
-    try:
-        run = run_nmap(address, args, ports, timeout=remaining + KILL_GRACE)
-    except NmapMissing:
-        raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING) from None
-    except NmapTimeout as exc:
-        raise ProbeFailure(f"{exc}; the service time budget was {remaining:.0f} s",
-                           ReasonCategory.TIMEOUT) from None
-    except NmapFailed as exc:
-        raise ProbeFailure(f"nmap failed: {exc}", ReasonCategory.INTERNAL_ERROR) from None
+    if batches is None:
+        run = runner((address,))[address]
+    else:
+        key = (LOCAL, *scan, rate.name, ports or "")
+        got = batches.result(key, address, peers, ctx.deadline, runner)
+        run = got.run
+        if shared is not None:
+            shared.append(got.hosts)
     if run.host_state == "":
         raise ProbeFailure(f"nmap reported no result for {address}", ReasonCategory.PROTOCOL_ERROR)
     if run.host_state != "up":

@@ -99,7 +99,7 @@ def test_service_detection_names_each_service(estate: Estate) -> None:
     summary = estate.fact.summary
     how = "SYN scan (-sS)" if os.geteuid() == 0 else "connect scan (-sT)"
     assert summary.startswith("nmap 7.")
-    assert how in summary and "-sV --version-light" in summary
+    assert how in summary and "-sV --version-intensity 2" in summary
     assert f"of ports 6379,5432,{estate.http},{estate.closed}" in summary
     assert "4 scanned, 3 open, 0 filtered, 1 closed" in summary
     assert "1 nmap run counted as 1 connection" in summary
@@ -270,7 +270,7 @@ def test_unreachable_or_down_host(monkeypatch: pytest.MonkeyPatch, status: str, 
                                   expected: str | None) -> None:
     run = parse_xml(CANNED.format(status=status, reason=reason))
     monkeypatch.setattr(ports_module, "find_nmap", lambda: "/usr/bin/nmap")
-    monkeypatch.setattr(ports_module, "run_nmap", lambda *a, **k: run)
+    monkeypatch.setattr(ports_module, "run_nmap_hosts", lambda a, *_, **k: {a[0]: run})
     fact, _ = scan("127.0.0.1", "1-3")
     if expected is None:
         assert seen(fact) == {} and "3 scanned, 0 open, 3 filtered, 0 closed" in fact.summary
@@ -283,15 +283,17 @@ def test_syn_scan_falls_back_to_connect_without_raw_sockets(
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     calls: list[list[str]] = []
 
-    def fake(address: str, args: list[str], ports: str | None, timeout: float) -> object:
+    def fake(addresses: tuple[str, ...], args: list[str], ports: str | None,
+             timeout: float) -> object:
         calls.append(args)
         if "-sS" in args:
             raise NmapFailed("Couldn't open a raw socket. Error: Operation not permitted (1)")
-        return parse_xml(CANNED.format(status='<status state="up"/>', reason="conn-refused")
-                         .replace("syn", "connect"))
+        return {addresses[0]: parse_xml(
+            CANNED.format(status='<status state="up"/>', reason="conn-refused")
+            .replace("syn", "connect"))}
 
     monkeypatch.setattr(ports_module, "find_nmap", lambda: "/usr/bin/nmap")
-    monkeypatch.setattr(ports_module, "run_nmap", fake)
+    monkeypatch.setattr(ports_module, "run_nmap_hosts", fake)
     fact, ctx = scan("127.0.0.1", "1-3")
     assert ["-sS" in c for c in calls] == [True, False]
     assert "TCP connect scan (-sT, as the SYN scan could not open a raw socket)" in fact.summary
