@@ -105,6 +105,15 @@ def scan_service(service: Service, address: str | None, wanted: Mapping[str, fro
     ctx = ProbeContext(timeout=options.timeout,
                        deadline=time.monotonic() + options.service_budget,
                        ca_file=options.ca_file, options=options.probe)
+    try:
+        return _probe_service(service, target, ctx, wanted, probes)
+    finally:
+        ctx.close()  # the SSH session of a vantage the service was probed through
+
+
+def _probe_service(service: Service, target: ProbeTarget, ctx: ProbeContext,
+                   wanted: Mapping[str, frozenset[str]], probes: Mapping[str, Probe]
+                   ) -> ServiceReport:
     facts: dict[str, Fact] = {}
     runs: list[ProbeRun] = []
     for name, fact_names in wanted.items():

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inventory_inside import inside_subject
-from scanner.inventory_network import host_subjects, parse_network, parse_roles, port80_subject
+from scanner.inventory_network import (
+    host_subjects,
+    parse_network,
+    parse_roles,
+    port80_subject,
+    probe_vantages,
+)
 from scanner.models import (
     Contract,
     Host,
@@ -103,6 +109,7 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                           role=raw.get("role"), services=tuple(services),
                           location=doc.where(at)))
     net = parse_network(doc, hosts, roles, lambda a: in_scope(a, scope))
+    hosts = probe_vantages(doc, hosts, net.zones, net.flows)
     return InventoryInfo(path=doc.file, contract=contract,
                          scope=tuple(str(n) for n in scope), hosts=tuple(hosts), roles=roles,
                          zones=net.zones, flows=net.flows, vantages=net.vantages,

@@ -180,3 +180,50 @@ def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
                          "flow.destinations": targets,
                          "flow.ports": tuple(str(p) for p in sorted(ports | set(COMMON_PORTS)))}))
     return out
+
+
+def probe_vantages(doc: Document, hosts: Sequence[Host], zones: Sequence[Zone],
+                   flows: Sequence[Flow]) -> list[Host]:
+    """Each network service is probed from its clients' zone: the one its `clients` names,
+    else the zones with a declared flow to its host and port (the scanner itself when one of
+    them is `local`, else the first with an SSH vantage). Port 80 added beside HTTPS goes
+    where the host's first HTTPS service goes. Recorded in the service's context as
+    probe.zone / probe.vantage; a service without either is probed from here."""
+    by_zone = {z.name: z for z in zones}
+    out = []
+    for i, host in enumerate(hosts):
+        raw = doc.data["hosts"][i]["services"]
+        homes = {z.name for z in zones if host.name in z.hosts}
+        chosen: dict[int, Zone | None] = {}
+        for j, svc in enumerate(host.services):
+            if not svc.protocol.network_service:
+                continue
+            named = raw[j].get("clients") if j < len(raw) else None
+            if named is not None:
+                at = ("hosts", i, "services", j, "clients")
+                zone = by_zone.get(named)
+                if zone is None:
+                    raise doc.error(at, f"unknown zone '{named}'; expected one of: "
+                                    f"{', '.join(by_zone) or '(no zones declared)'}")
+                if not zone.vantage:
+                    raise doc.error(at, f"zone '{named}' has no vantage to probe from; give "
+                                    "it one ('vantage: local' or an SSH vantage)")
+                chosen[j] = zone
+                continue
+            sources = [by_zone[f.source] for f in flows
+                       if f.destination in homes and f.port == f"{svc.port}/tcp"]
+            usable = [z for z in sources if z.vantage]
+            chosen[j] = next((z for z in usable if z.vantage == "local"),
+                             usable[0] if usable else None)
+        https = [j for j, s in enumerate(host.services) if s.protocol is ServiceProtocol.HTTPS]
+        services = []
+        for j, svc in enumerate(host.services):
+            zone = chosen.get(j)
+            if zone is None and "http.companion_ports" in svc.context and https:
+                zone = chosen.get(https[0])  # port 80 beside HTTPS: from the same place
+            if zone is not None:
+                svc = svc.model_copy(update={"context": {
+                    **svc.context, "probe.zone": (zone.name,), "probe.vantage": (zone.vantage,)}})
+            services.append(svc)
+        out.append(host.model_copy(update={"services": tuple(services)}))
+    return out

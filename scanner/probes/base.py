@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol, SshAccess
 from scanner.netaddr import is_ip
 from scanner.probes.scan_rate import DEFAULT as DEFAULT_RATE
 from scanner.probes.scan_rate import ScanRate
+
+if TYPE_CHECKING:
+    from scanner.probes.tunnel import Connector
 
 
 class ProbeFailure(Exception):
@@ -94,9 +97,17 @@ class ProbeContext:
     connections: int = 0
     scratch: dict[str, object] = field(default_factory=dict)  # data one probe leaves for another
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _connector: Connector | None = field(default=None, repr=False)
 
     def connect(self, target: ProbeTarget) -> socket.socket:
-        """Open a TCP connection to the target's address (never a DNS lookup)."""
+        """Open a TCP connection to the target's address (never a DNS lookup).
+
+        The connection starts where the service's clients are: from here, or through the
+        SSH vantage its context names (`probe.vantage`), as a direct-tcpip channel handed
+        over as a socket (scanner/probes/tunnel.py). Probes cannot tell the difference, so
+        the same TLS, certificate and HTTP code runs over both; the budget, the time limits
+        and the SNI rule are the same. The SSH session itself counts as one connection.
+        """
         if target.address is None:
             raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to",
                                ReasonCategory.BAD_INPUT)
@@ -104,23 +115,27 @@ class ProbeContext:
         if remaining <= 0:
             raise ProbeFailure("service time budget exhausted before this connection",
                                ReasonCategory.BUDGET_EXHAUSTED)
-        family = socket.AF_INET6 if ":" in target.address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(min(self.timeout, remaining))
+        from scanner.probes.tunnel import connector_for  # tunnel imports this module
+
         with self._lock:
+            if self._connector is None:
+                self._connector = connector_for(target.context, self.options.vantages,
+                                                self.timeout)
+                self.connections += self._connector.label != "local"  # the SSH session
             self.connections += 1
-        try:
-            sock.connect((target.address, target.port))
-        except TimeoutError as exc:
-            sock.close()
-            raise ProbeFailure(f"connection to {target.address}:{target.port} timed out",
-                               ReasonCategory.TIMEOUT) from exc
-        except OSError as exc:
-            sock.close()
-            raise ProbeFailure(
-                f"connection to {target.address}:{target.port} failed: {exc.strerror or exc}",
-                os_error_category(exc)) from exc
-        return sock
+            connector = self._connector
+        return connector.open(target.address, target.port, min(self.timeout, remaining),
+                              self.deadline)
+
+    @property
+    def probed_from(self) -> str:
+        """Where the connections started: `local` or the vantage (for the report)."""
+        return self._connector.label if self._connector is not None else "local"
+
+    def close(self) -> None:
+        """End what the connections needed (the vantage's SSH session)."""
+        if self._connector is not None:
+            self._connector.close()
 
 
 _ERRNO_CATEGORIES = {

@@ -245,20 +245,9 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
                  timeout: float, deadline: float, tools: Sequence[str] = TOOLS
                  ) -> RemoteResult:
     """Run the attempts from the vantage `name`; every failure is a ProbeFailure."""
-    try:
-        address, user = settings["address"], settings["user"]
-        port = int(settings.get("port", "22"))
-        key_file = os.path.expanduser(settings["key_file"])  # inventories write ~/.ssh/...
-        known_hosts = os.path.expanduser(settings["known_hosts"])
-    except (KeyError, ValueError) as exc:
-        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})",
-                           ReasonCategory.BAD_INPUT) from None
-    where = f"{name} ({address})"
     seconds = max(1, math.ceil(min(timeout, 2.0)))
     script = remote_script(attempts, seconds, tools)
-    client = connect_client(Login(where=where, address=address, port=port, user=user,
-                                  key_file=key_file, known_hosts=known_hosts),
-                            timeout, deadline)
+    client, where = open_client(name, settings, timeout, deadline)
     try:
         batches = math.ceil(len(attempts) / BATCH)
         limit = min(batches * (seconds + 2) + timeout, max(deadline - time.monotonic(), 1.0))
@@ -286,6 +275,25 @@ def load_known_hosts(client: paramiko.SSHClient, path: str) -> None:
         if entry is not None and entry.key is not None:
             for host in entry.hostnames:
                 keys.add(host, entry.key.get_name(), entry.key)
+
+
+def open_client(name: str, settings: Mapping[str, str], timeout: float, deadline: float
+                ) -> tuple[paramiko.SSHClient, str]:
+    """An SSH connection to the vantage `name` (key auth, host key checked against its
+    known_hosts) and how to name it in messages; every failure is a ProbeFailure."""
+    try:
+        address, user = settings["address"], settings["user"]
+        port = int(settings.get("port", "22"))
+        key_file = os.path.expanduser(settings["key_file"])  # inventories write ~/.ssh/...
+        known_hosts = os.path.expanduser(settings["known_hosts"])
+    except (KeyError, ValueError) as exc:
+        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})",
+                           ReasonCategory.BAD_INPUT) from None
+    where = f"{name} ({address})"
+    client = connect_client(Login(where=where, address=address, port=port, user=user,
+                                  key_file=key_file, known_hosts=known_hosts),
+                            timeout, deadline)
+    return client, where
 
 
 def _run(client: paramiko.SSHClient, script: str, limit: float, where: str

@@ -48,6 +48,7 @@ class ZoneSpec:
     hosts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # host -> listening ports
     root: bool = False  # the root namespace is this zone's client (no namespace of its own)
     vantage: bool = False  # an sshd reachable from the root namespace
+    forwarding: bool = True  # the sshd opens direct-tcpip channels (AllowTcpForwarding local)
 
 
 @dataclass(frozen=True)
@@ -236,17 +237,35 @@ class Lab:
                 if not dev.startswith(f"rmp{self.pid}"):
                     raise RuntimeError(f"{address} would leave through {dev}, not the lab")
 
-    def _spawn(self, ns: str, cmd: list[str], log: str) -> subprocess.Popen[str]:
+    def _spawn(self, ns: str, cmd: list[str], log: str, env: dict[str, str] | None = None,
+               stdin: bool = False) -> subprocess.Popen[str]:
         with open(self.dir / log, "w") as err:
             proc = subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=subprocess.PIPE,
-                                    stderr=err, text=True, start_new_session=True)
+                                    stderr=err, text=True, start_new_session=True, env=env,
+                                    stdin=subprocess.PIPE if stdin else None)
         self.procs.append(proc)
         return proc
+
+    def spawn(self, zone: str, cmd: list[str], log: str, env: dict[str, str] | None = None
+              ) -> subprocess.Popen[str]:
+        """A process in the zone's namespace (stdin kept open), stopped by close()."""
+        return self._spawn(self.ns(zone), cmd, log, env, stdin=True)
+
+    def listen(self, host: str, ports: tuple[int, ...]) -> None:
+        """More listeners (accept, then close) on a host's address."""
+        zone = next(z for z in self.zones.values() if host in z.hosts)
+        self._listen(zone, host, ports)
+
+    def firewall(self, allow: list[Allow]) -> None:
+        """Replace the router's flow matrix."""
+        self.allow = allow
+        sh("nft", "-f", "-", ns=self.ns("router"),
+           stdin="delete table inet rmp\n" + self._ruleset())
 
     def _listen(self, zone: Zone, host: str, ports: tuple[int, ...]) -> None:
         specs = [f"{zone.hosts[host]}:{p}" for p in ports]
         proc = self._spawn(self.ns(zone.spec.name), [sys.executable, "-c", LISTENER, *specs],
-                           f"listen-{host}.log")
+                           f"listen-{host}-{len(self.procs)}.log")
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != "ready":
             raise RuntimeError(f"listener of {host} did not start (see {self.dir})")
@@ -262,7 +281,8 @@ class Lab:
             f"ListenAddress {zone.mgmt}:22\nHostKey {hostkey}\nAuthorizedKeysFile {auth}\n"
             f"AllowUsers {self.user}\nPermitRootLogin prohibit-password\nPidFile none\n"
             "AuthenticationMethods publickey\nPasswordAuthentication no\nUsePAM no\n"
-            "KbdInteractiveAuthentication no\nStrictModes no\nAllowTcpForwarding no\n"
+            "KbdInteractiveAuthentication no\nStrictModes no\n"
+            f"AllowTcpForwarding {'local' if zone.spec.forwarding else 'no'}\n"
             "AllowAgentForwarding no\nX11Forwarding no\nPermitTunnel no\nPermitTTY no\n"
             "PrintMotd no\nLogLevel ERROR\n")
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation dir

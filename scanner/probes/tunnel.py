@@ -1,0 +1,159 @@
+"""Where a probe's connections start: here (a socket), or an SSH vantage (a channel).
+
+A service only its clients' zone may reach is probed from that zone: through an SSH vantage,
+each connection is a `direct-tcpip` channel opened by paramiko on one SSH session per service
+(OpenSSH's `AllowTcpForwarding local` on the vantage; nothing installed there, no listening
+port forwarded, the channel closed with the connection). The probe still gets a socket: one
+end of a socketpair, bridged to the channel by a small pump thread (hand-written: paramiko
+channels are not sockets, and `ssl.wrap_socket` and the TLS probes need one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+import paramiko
+
+from scanner.probes.base import ProbeFailure
+from scanner.probes.vantage import open_client
+
+LOCAL = "local"
+VANTAGE_KEY = "probe.vantage"  # Service.context: the SSH vantage a service is probed from
+ZONE_KEY = "probe.zone"  # Service.context: the zone whose vantage that is
+CHUNK = 65536
+
+
+class Connector(Protocol):
+    """Opens TCP connections to IP literals on behalf of the probes of one service."""
+
+    label: str  # how the report names where the connections started
+
+    def open(self, address: str, port: int, timeout: float, deadline: float
+             ) -> socket.socket: ...
+
+    def close(self) -> None: ...
+
+
+class LocalConnector:
+    label = LOCAL
+
+    def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect((address, port))
+        except TimeoutError as exc:
+            sock.close()
+            raise ProbeFailure(f"connection to {address}:{port} timed out") from exc
+        except OSError as exc:
+            sock.close()
+            raise ProbeFailure(
+                f"connection to {address}:{port} failed: {exc.strerror or exc}") from exc
+        return sock
+
+    def close(self) -> None:
+        pass
+
+
+class SshConnector:
+    """direct-tcpip channels on one SSH session to the vantage, opened on first use."""
+
+    def __init__(self, name: str, settings: Mapping[str, str], timeout: float) -> None:
+        self.name, self.settings, self.timeout = name, settings, timeout
+        self.label = (f"vantage {name} (ssh {settings.get('user', '?')}@"
+                      f"{settings.get('address', '?')}, direct-tcpip)")
+        self._client: paramiko.SSHClient | None = None
+        self._lock = threading.Lock()
+        self.sessions = 0  # SSH sessions opened (one, unless the first attempt failed)
+
+    def _transport(self, deadline: float) -> paramiko.Transport:
+        with self._lock:
+            if self._client is None:
+                self.sessions += 1
+                self._client, _ = open_client(self.name, self.settings, self.timeout, deadline)
+            transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ProbeFailure(f"SSH connection to vantage {self.name} closed")
+        return transport
+
+    def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
+        transport = self._transport(deadline)
+        where = f"{address}:{port} through vantage {self.name}"
+        wait = max(0.05, min(timeout, deadline - time.monotonic()))
+        try:
+            chan = transport.open_channel("direct-tcpip", (address, port), ("127.0.0.1", 0),
+                                          timeout=wait)
+        except paramiko.ChannelException as exc:  # the vantage could not connect
+            text = str(exc.text or "")
+            cause: OSError = (ConnectionRefusedError(text) if "refused" in text.lower()
+                              else TimeoutError(text) if "timed out" in text.lower()
+                              else OSError(text))
+            if exc.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
+                raise ProbeFailure(f"vantage {self.name} refuses TCP forwarding (sshd "
+                                   "AllowTcpForwarding must allow local forwarding)") from None
+            raise ProbeFailure(f"connection to {where} failed: {text or exc}") from cause
+        except paramiko.SSHException as exc:  # paramiko's own wait ran out
+            if "timeout" in str(exc).lower():
+                raise ProbeFailure(f"connection to {where} timed out") from TimeoutError()
+            raise ProbeFailure(f"connection to {where} failed: {exc}") from None
+        except (EOFError, OSError) as exc:
+            raise ProbeFailure(f"SSH connection to vantage {self.name} failed: {exc}") from None
+        ours, theirs = socket.socketpair()
+        ours.settimeout(timeout)
+        threading.Thread(target=_pump, args=(theirs, chan), daemon=True,
+                         name=f"tunnel-{address}:{port}").start()
+        return ours
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def _pump(sock: socket.socket, chan: paramiko.Channel) -> None:
+    """Copy bytes both ways until the probe closes its end (or either side fails)."""
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ, "sock")
+    sel.register(chan, selectors.EVENT_READ, "chan")
+    try:
+        while True:
+            for key, _ in sel.select(timeout=60):
+                if key.data == "sock":
+                    data = sock.recv(CHUNK)
+                    if not data:  # the probe closed its end: so does the channel
+                        return
+                    chan.sendall(data)
+                else:
+                    data = chan.recv(CHUNK)
+                    if data:
+                        sock.sendall(data)
+                    else:  # the server closed
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_WR)
+                        sel.unregister(chan)
+    except (OSError, paramiko.SSHException, EOFError):
+        pass  # the probe sees the connection end
+    finally:
+        sel.close()
+        chan.close()
+        sock.close()
+
+
+def connector_for(context: Mapping[str, tuple[str, ...]],
+                  vantages: Mapping[str, Mapping[str, str]], timeout: float) -> Connector:
+    """The service's vantage (its context's probe.vantage), or here."""
+    names = context.get(VANTAGE_KEY, ())
+    if not names or names[0] in ("", LOCAL):
+        return LocalConnector()
+    settings = vantages.get(names[0])
+    if settings is None:
+        raise ProbeFailure(f"vantage {names[0]} has no SSH settings in this scan")
+    return SshConnector(names[0], settings, timeout)
