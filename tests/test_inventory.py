@@ -180,3 +180,63 @@ def test_adhoc_https_targets_get_port_80_once_per_host(targets: list[str],
         assert all(s.location == host.services[0].location for s in added)
     if targets[1:] == ["127.0.0.1:8443/https"]:
         assert inv.hosts[0].services[1].context == {"http.companion_ports": ("443", "8443")}
+
+
+INTERNAL = """\
+rempart: 1
+contract: {customer: Zones}
+scope: [203.0.113.0/24]
+vantages:
+  bastion: {address: 203.0.113.5, user: scan, key_file: /k, known_hosts: /kh}
+  jump: {address: 203.0.113.6, user: scan, key_file: /k, known_hosts: /kh}
+zones:
+  users: {vantage: local}
+  admins: {vantage: bastion}
+  edition: {hosts: [edit1], vantage: jump}
+  quiet: {}
+  web: {hosts: [web1, api1]}
+flows:
+  - {from: admins, to: web, port: 443/tcp}
+  - {from: users, to: web, port: 443/tcp}
+  - {from: edition, to: web, port: 8443/tcp}
+  - {from: admins, to: edition, port: 443/tcp}
+hosts:
+  - name: web1
+    address: 203.0.113.10
+    services: [{port: 443, protocol: https}]
+  - name: api1
+    address: 203.0.113.11
+    services: [{port: 8443, protocol: https}, {port: 993, protocol: imaps}]
+  - name: edit1
+    address: 203.0.113.12
+    services: [{port: 443, protocol: https}, {port: 465, protocol: smtps, clients: admins}]
+"""
+
+
+def test_services_are_probed_from_their_clients_zone(tmp_path: Path) -> None:
+    inv = load_inventory(write(tmp_path, INTERNAL))
+    where = {s.key: (s.context.get("probe.zone"), s.context.get("probe.vantage"))
+             for s in inv.all_subjects() if s.protocol.network_service}
+    assert where == {
+        "web1:443/https": (("users",), ("local",)),  # users and admins: the scanner wins
+        "web1:80/http": (("users",), ("local",)),  # port 80 goes where its HTTPS goes
+        "api1:8443/https": (("edition",), ("jump",)),
+        "api1:80/http": (("edition",), ("jump",)),
+        "api1:993/imaps": (None, None),  # no flow declared to it: from here
+        "edit1:443/https": (("admins",), ("bastion",)),
+        "edit1:80/http": (("admins",), ("bastion",)),
+        "edit1:465/smtps": (("admins",), ("bastion",)),  # named
+    }
+
+
+@pytest.mark.parametrize(("clients", "error"), [
+    ("nowhere", "hosts[2].services[1].clients: unknown zone 'nowhere'; expected one of: users"),
+    ("quiet", "hosts[2].services[1].clients: zone 'quiet' has no vantage to probe from"),
+])
+def test_clients_must_name_a_zone_with_a_vantage(tmp_path: Path, clients: str,
+                                                 error: str) -> None:
+    with pytest.raises(SourceError) as err:
+        load_inventory(write(tmp_path, INTERNAL.replace("clients: admins",
+                                                        f"clients: {clients}")))
+    assert error in str(err.value)
+    assert str(err.value).startswith(f"{tmp_path / 'inventory.yaml'}:")

@@ -11,6 +11,8 @@ channels are not sockets, and `ssl.wrap_socket` and the TLS probes need one).
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import selectors
 import socket
 import threading
@@ -71,6 +73,8 @@ class SshConnector:
                       f"{settings.get('address', '?')}, direct-tcpip)")
         self._client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
+        self._opening = threading.Lock()  # one channel open at a time: see _Refusals
+        self._refusals = _Refusals()
         self.sessions = 0  # SSH sessions opened (one, unless the first attempt failed)
 
     def _transport(self, deadline: float) -> paramiko.Transport:
@@ -78,6 +82,13 @@ class SshConnector:
             if self._client is None:
                 self.sessions += 1
                 self._client, _ = open_client(self.name, self.settings, self.timeout, deadline)
+                transport = self._client.get_transport()
+                if transport is not None:  # its own log: the vantage's reasons, kept quiet
+                    transport.set_log_channel(f"rempart.tunnel.{id(self)}")
+                    log = logging.getLogger(f"rempart.tunnel.{id(self)}")
+                    log.setLevel(logging.ERROR)
+                    log.propagate = False
+                    log.addHandler(self._refusals)
             transport = self._client.get_transport()
         if transport is None or not transport.is_active():
             raise ProbeFailure(f"SSH connection to vantage {self.name} closed")
@@ -88,17 +99,23 @@ class SshConnector:
         where = f"{address}:{port} through vantage {self.name}"
         wait = max(0.05, min(timeout, deadline - time.monotonic()))
         try:
-            chan = transport.open_channel("direct-tcpip", (address, port), ("127.0.0.1", 0),
-                                          timeout=wait)
+            with self._opening:
+                self._refusals.last = ""
+                try:
+                    chan = transport.open_channel("direct-tcpip", (address, port),
+                                                  ("127.0.0.1", 0), timeout=wait)
+                finally:
+                    said = self._refusals.last
         except paramiko.ChannelException as exc:  # the vantage could not connect
-            text = str(exc.text or "")
-            cause: OSError = (ConnectionRefusedError(text) if "refused" in text.lower()
-                              else TimeoutError(text) if "timed out" in text.lower()
-                              else OSError(text))
             if exc.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
                 raise ProbeFailure(f"vantage {self.name} refuses TCP forwarding (sshd "
                                    "AllowTcpForwarding must allow local forwarding)") from None
-            raise ProbeFailure(f"connection to {where} failed: {text or exc}") from cause
+            text = said or str(exc.text or exc)
+            lowered = text.lower()
+            cause: OSError = (ConnectionRefusedError(text) if "refused" in lowered
+                              else TimeoutError(text) if "timed out" in lowered
+                              else OSError(text))
+            raise ProbeFailure(f"connection to {where} failed: {text}") from cause
         except paramiko.SSHException as exc:  # paramiko's own wait ran out
             if "timeout" in str(exc).lower():
                 raise ProbeFailure(f"connection to {where} timed out") from TimeoutError()
@@ -116,6 +133,22 @@ class SshConnector:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+class _Refusals(logging.Handler):
+    """What the vantage said when it could not connect ("Connection refused", "No route to
+    host"): paramiko only logs that text (its exception keeps the generic code), so the
+    connector reads its transport's own log. Opens are serialised, so `last` is ours."""
+
+    _LINE = re.compile(r"^Secsh channel \d+ open FAILED: (.*): [^:]*$")
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.last = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if m := self._LINE.match(record.getMessage()):
+            self.last = m.group(1)[:200]
 
 
 def _pump(sock: socket.socket, chan: paramiko.Channel) -> None:

@@ -1,0 +1,113 @@
+"""Probing through an SSH vantage: direct-tcpip channels carry the same probe code, and what
+the channel reports (refused, no answer, no forwarding, vantage down) keeps its meaning.
+
+A namespace lab: the router lets the admins zone reach web1:443 (a TLS server that aborts any
+handshake carrying an IP address as SNI) and web1:8080 (nothing listens: refused); everything
+else is dropped. bastion forwards, nofwd is an sshd with AllowTcpForwarding no.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from scanner.demo.pki import make_ca
+from scanner.models import ProbeStatus, ServiceProtocol
+from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
+from scanner.probes.http import HttpProbe
+from scanner.probes.tls.probe import TlsProbe
+from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
+from tests.netlab.test_zone_lab import start_tls
+
+FRONT = frozenset({"http.status", "http.location_scheme", "http.location_same_host"})
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    why = missing_requirements()
+    if why:
+        if os.environ.get("REMPART_NETLAB_REQUIRED"):
+            pytest.fail(why)
+        pytest.skip(why)
+    zones = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
+             ZoneSpec("locked", vantage=True, forwarding=False), ZoneSpec("web", {"web1": ()})]
+    allow = [Allow(z, "web1", p) for z in ("admins", "locked") for p in (443, 8080)]
+    built = Lab(zones, allow, [], tmp_path_factory.mktemp("tunnel"))
+    try:
+        built.start()
+        start_tls(built, "web", "web1", 443, make_ca(built.dir / "pki"), reject_ip_sni=True)
+        yield built
+    finally:
+        built.close()
+
+
+def vantages(lab: Lab, **change: str) -> dict[str, dict[str, str]]:
+    def one(zone: str) -> dict[str, str]:
+        return {"address": lab.zones[zone].mgmt or "", "port": "22", "user": lab.user,
+                "key_file": str(lab.key), "known_hosts": str(lab.known_hosts)} | change
+    return {"bastion": one("admins"), "nofwd": one("locked")}
+
+
+def through(lab: Lab, vantage: str, port: int, protocol: ServiceProtocol,
+            companions: tuple[str, ...] = (), budget: float = 20,
+            change: dict[str, str] | None = None) -> tuple[ProbeTarget, ProbeContext]:
+    context = {"probe.vantage": (vantage,)}
+    if companions:
+        context["http.companion_ports"] = companions
+    target = ProbeTarget(lab.host("web1"), port, protocol, None, lab.host("web1"), "web1",
+                         context)
+    ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + budget,
+                       options=ProbeOptions(vantages=vantages(lab, **(change or {}))))
+    return target, ctx
+
+
+def test_tls_probe_runs_over_channels_without_ip_sni(lab: Lab) -> None:
+    target, ctx = through(lab, "bastion", 443, ServiceProtocol.HTTPS)
+    try:
+        (fact,) = TlsProbe().run(target, frozenset({"tls.protocols"}), ctx, {})
+    finally:
+        ctx.close()
+    assert fact.status is ProbeStatus.COMPLETED, fact.reason
+    assert isinstance(fact.value, tuple)
+    assert {o.value for o in fact.value} == {"TLSv1.2", "TLSv1.3"}
+    assert ctx.probed_from.startswith(f"vantage bastion (ssh root@{lab.zones['admins'].mgmt}")
+    handshakes = ctx.connections - 1  # the SSH session counts once
+    assert 1 <= handshakes <= 10, ctx.connections
+
+
+def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: Lab) -> None:
+    closed, ctx = through(lab, "bastion", 8080, ServiceProtocol.HTTP)
+    facts = HttpProbe().run(closed, FRONT, ctx, {})
+    ctx.close()
+    assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
+    assert facts[0].reason == "port 8080 is closed (connection refused)"
+    dropped, ctx = through(lab, "bastion", 80, ServiceProtocol.HTTP, ("443",))
+    facts = HttpProbe().run(dropped, FRONT, ctx, {})
+    ctx.close()
+    assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
+    assert facts[0].reason == "filtered"
+    assert f"{lab.host('web1')}:80 through vantage bastion timed out" in facts[0].summary
+
+
+@pytest.mark.parametrize(("vantage", "change", "reason"), [
+    ("bastion", {"port": "2222"}, "SSH connection to bastion"),  # the vantage is down
+    ("nofwd", {}, "vantage nofwd refuses TCP forwarding"),
+    ("elsewhere", {}, "vantage elsewhere has no SSH settings in this scan"),
+])
+def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
+        lab: Lab, vantage: str, change: dict[str, str], reason: str) -> None:
+    target, ctx = through(lab, vantage, 80, ServiceProtocol.HTTP, ("443",), change=change)
+    facts = HttpProbe().run(target, FRONT, ctx, {})
+    ctx.close()
+    assert {f.status for f in facts} == {ProbeStatus.ERROR}
+    assert reason in (facts[0].reason or "")
+
+
+def test_the_budget_holds_through_the_tunnel(lab: Lab) -> None:
+    target, ctx = through(lab, "bastion", 443, ServiceProtocol.HTTPS, budget=-1)
+    (fact,) = TlsProbe().run(target, frozenset({"tls.protocols"}), ctx, {})
+    assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
+    assert ctx.connections == 0 and ctx.probed_from == "local"  # no SSH session was opened
