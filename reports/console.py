@@ -77,8 +77,19 @@ def _header(result: ScanResult, words: Wording) -> Text:
         rules=len(result.rules), checks=len(result.results)), style="bold")
 
 
+def probed_from(result: ScanResult) -> dict[str, str]:
+    """Service key -> the SSH vantage it was probed through (services probed from here: none)."""
+    out = {}
+    for report in result.services:
+        vantage = report.service.context.get("probe.vantage", ("local",))[0]
+        if vantage != "local":
+            out[report.service.key] = vantage
+    return out
+
+
 def _table(shown: list[RuleResult], rules: dict[str, RuleInfo], result: ScanResult,
            words: Wording) -> Table:
+    via = probed_from(result)
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, collapse_padding=True)
     table.add_column(words.t("console.col.service"), overflow="fold", max_width=28)
     table.add_column(words.t("console.col.rule"), overflow="fold", max_width=20)
@@ -87,8 +98,12 @@ def _table(shown: list[RuleResult], rules: dict[str, RuleInfo], result: ScanResu
     table.add_column(words.t("console.col.message"), overflow="fold", ratio=1, min_width=30)
     for r in shown:
         severity = _severity(r, rules)
+        service = Text(clean(r.service))
+        if r.service in via:
+            service.append("\n" + words.t("console.probed_from", vantage=clean(via[r.service])),
+                           style="dim")
         table.add_row(
-            Text(clean(r.service)),
+            service,
             Text(clean(r.rule_id)),
             Text(words.t(f"severity.{severity.value}").lower(), style=SEVERITY_STYLE[severity]),
             Text(words.t(f"console.status.{r.status.value}"), style=STATUS_STYLE[r.status]),

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reports.formats import ReportFormat, render
 from reports.json_report import load_json
 from scanner.cli import main
 from scanner.demo.estate import HSTS, MODERN, P_CURVES
@@ -188,3 +189,10 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     protocols = weak.fact("tls.protocols")
     assert protocols is not None and isinstance(protocols.value, tuple)
     assert {o.value for o in protocols.value} >= {"TLSv1.0", "TLSv1.1", "TLSv1.2"}
+    # the reports say from where: the console under the service, the HTML in its appendix
+    console = render(ReportFormat.CONSOLE, result, base_dir=lab.dir)
+    lines = [line.strip() for line in console.splitlines()]
+    at = next(i for i, line in enumerate(lines) if line.startswith("edit1:443/https"))
+    assert lines[at + 1].startswith("probed from bastion"), console
+    html = render(ReportFormat.HTML, result, base_dir=lab.dir)
+    assert "<code>probe.vantage</code>" in html
