@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench mutation clean
+.PHONY: setup demo test lint bench bench-nmap mutation clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,9 @@ test: setup lint
 
 bench: setup
 	$(BIN)/python bench/tls_bench.py
+
+bench-nmap: setup  # root: network namespaces; about 10 minutes
+	$(BIN)/python -m bench.nmap_bench
 
 # mutation testing of the judging core (outside `make test`: it takes several minutes)
 mutation: setup

@@ -108,13 +108,13 @@ def parse_hosts(xml: str, addresses: Sequence[str]) -> dict[str, NmapRun]:
         for addr in host.findall("address"):
             if addr.get("addrtype") in ("ipv4", "ipv6") and addr.get("addr"):
                 hosts.setdefault(str(addr.get("addr")), host)
-    return {a: _run(root, hosts.get(a), len(addresses) > 1) for a in addresses}
+    return {a: _run(root, hosts.get(a)) for a in addresses}
 
 
 def parse_xml(xml: str) -> NmapRun:
     """The run nmap describes in its XML output (one host)."""
     root = _root(xml)
-    return _run(root, root.find("host"), False)
+    return _run(root, root.find("host"))
 
 
 def _root(xml: str) -> ET.Element:
@@ -128,17 +128,15 @@ def _root(xml: str) -> ET.Element:
     return root
 
 
-def _run(root: ET.Element, host: ET.Element | None, own_time: bool) -> NmapRun:
-    """One host's run; `own_time`: its elapsed time is its own start to end, not the run's."""
+def _run(root: ET.Element, host: ET.Element | None) -> NmapRun:
+    """One host's run; its time is the run's (the hosts of a run are scanned side by side:
+    nmap's per-host times are whole seconds)."""
     finished = root.find("runstats/finished")
     info = root.find("scaninfo")
     info = info if info is not None else ET.Element("scaninfo")
     done = finished if finished is not None else ET.Element("finished")
-    elapsed = float(done.get("elapsed", 0))
-    if own_time and host is not None and host.get("starttime") and host.get("endtime"):
-        elapsed = float(int(host.get("endtime", 0)) - int(host.get("starttime", 0)))
     head = (root.get("version", "?"), info.get("type", "?"), int(info.get("numservices", 0)),
-            elapsed)
+            float(done.get("elapsed", 0)))
     if host is None:
         return NmapRun(*head, host_state="")
     status = host.find("status")
