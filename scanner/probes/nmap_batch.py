@@ -44,23 +44,24 @@ class NmapBatches:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._batches: dict[Key, _Batch] = {}
+        self._batches: dict[Key, list[_Batch]] = {}  # batches with hosts still to serve
 
     def result(self, key: Key, address: str, peers: Sequence[str], deadline: float,
                runner: Runner) -> Shared:
         """`address`'s run; `peers`: every address of the scan that will ask the same.
         An address that is not among them is scanned on its own."""
         with self._lock:
-            batch = self._batches.get(key)
-            mine = batch is None or address not in batch.pending
-            if mine:
+            open_ = self._batches.setdefault(key, [])
+            batch = next((b for b in open_ if address in b.pending), None)
+            mine = batch is None
+            if batch is None:
                 members = tuple(dict.fromkeys([address, *peers])) if address in peers \
                     else (address,)
                 batch = _Batch(members, set(members))
-                if len(members) > 1:
-                    self._batches[key] = batch
-            assert batch is not None
+                open_.append(batch)
             batch.pending.discard(address)
+            if not batch.pending:  # everyone has its future: forget the batch
+                open_.remove(batch)
         if mine:
             try:
                 batch.future.set_result(runner(batch.members))

@@ -168,7 +168,7 @@ def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str
     if batches is None:
         run = runner((address,))[address]
     else:
-        key = (LOCAL, *scan, rate.name, ports or "")
+        key = (LOCAL, "IPv6" if six else "IPv4", *scan, rate.name, ports or "")
         got = batches.result(key, address, peers, ctx.deadline, runner)
         run = got.run
         if shared is not None:

@@ -131,3 +131,21 @@ def test_scan_rate_arguments_grow_with_the_hosts_of_a_run() -> None:
     args = rate.arguments(20)
     assert args[args.index("--min-rate") + 1] == "50000"  # capped
     assert args[args.index("--min-hostgroup") + 1] == "20"
+
+
+def test_a_second_ask_starts_a_new_run_without_disturbing_the_first() -> None:
+    batches = NmapBatches()
+    calls: list[tuple[str, ...]] = []
+    peers = ("198.51.100.1", "198.51.100.2")
+
+    def fake(hosts: tuple[str, ...]) -> dict[str, NmapRun]:
+        calls.append(hosts)
+        return {h: NmapRun("7.93", "syn", len(calls), 0.1, "up") for h in hosts}
+
+    def ask(address: str) -> int:
+        got = batches.result(("local",), address, peers, time.monotonic() + 5, fake)
+        return got.run.scanned  # which run answered
+
+    assert ask(peers[0]) == 1 and ask(peers[0]) == 2  # served once: a new run
+    assert ask(peers[1]) == 1  # still the first run's result for the other host
+    assert calls == [peers, peers]
