@@ -188,5 +188,7 @@ def _summary(how: str, hosts: int, ports: int, states: Mapping[Attempt, State]) 
     parts = [f"{counts[s]} {s.value}" for s in State if counts[s] or s in shown]
     if counts[State.CLOSED]:
         parts = [p + " (refused or timed out)" if p.endswith(" closed") else p for p in parts]
+    if counts[State.TIMEOUT]:  # no answer: dropped by a firewall, not open
+        parts = [p + " (filtered)" if p.endswith(" timed out") else p for p in parts]
     return (f"from vantage {how}: {len(states)} connection attempts ({hosts} host"
             f"{'s' if hosts != 1 else ''} × {ports} ports): {', '.join(parts)}")
