@@ -199,6 +199,7 @@ class Web:
     def __init__(self, target: ProbeTarget, ctx: ProbeContext) -> None:
         self.target, self.ctx, self.answered, self.closed = target, ctx, False, ""
         self.how = ""  # how `closed` was established
+        self.reached = False  # a connection to the port succeeded
         self.scheme = "https" if target.protocol is ServiceProtocol.HTTPS else "http"
         self.host = (target.sni or target.address or target.host).lower()
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -211,6 +212,7 @@ class Web:
             raise ProbeFailure(self.closed)
         start = time.monotonic()
         sock = self.ctx.connect(self.target)
+        self.reached = True  # a later timeout is a slow answer, not a dropped port
         stage = "TLS handshake" if self.scheme == "https" else f"GET {path}"
         try:
             sock.settimeout(self.ctx.timeout)
@@ -284,7 +286,7 @@ class Web:
         plain = not self.answered and self.target.protocol is ServiceProtocol.HTTP
         if not self.closed and plain and refused(exc):
             self.closed = f"port {self.target.port} is closed (connection refused)"
-        elif not self.closed and plain and caused_by(exc, TimeoutError):
+        elif not self.closed and plain and not self.reached and caused_by(exc, TimeoutError):
             try:
                 self.closed, self.how = self.filtered(exc)
             except ProbeFailure as undecided:

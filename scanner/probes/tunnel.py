@@ -22,7 +22,8 @@ from typing import Protocol
 
 import paramiko
 
-from scanner.probes.base import ProbeFailure
+from scanner.models import ReasonCategory
+from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.vantage import open_client
 
 LOCAL = "local"
@@ -53,11 +54,12 @@ class LocalConnector:
             sock.connect((address, port))
         except TimeoutError as exc:
             sock.close()
-            raise ProbeFailure(f"connection to {address}:{port} timed out") from exc
+            raise ProbeFailure(f"connection to {address}:{port} timed out",
+                               ReasonCategory.TIMEOUT) from exc
         except OSError as exc:
             sock.close()
-            raise ProbeFailure(
-                f"connection to {address}:{port} failed: {exc.strerror or exc}") from exc
+            raise ProbeFailure(f"connection to {address}:{port} failed: {exc.strerror or exc}",
+                               os_error_category(exc)) from exc
         return sock
 
     def close(self) -> None:
@@ -91,7 +93,8 @@ class SshConnector:
                     log.addHandler(self._refusals)
             transport = self._client.get_transport()
         if transport is None or not transport.is_active():
-            raise ProbeFailure(f"SSH connection to vantage {self.name} closed")
+            raise ProbeFailure(f"SSH connection to vantage {self.name} closed",
+                               ReasonCategory.UNREACHABLE)
         return transport
 
     def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
@@ -109,19 +112,24 @@ class SshConnector:
         except paramiko.ChannelException as exc:  # the vantage could not connect
             if exc.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
                 raise ProbeFailure(f"vantage {self.name} refuses TCP forwarding (sshd "
-                                   "AllowTcpForwarding must allow local forwarding)") from None
+                                   "AllowTcpForwarding must allow local forwarding)",
+                                   ReasonCategory.NOT_PERMITTED) from None
             text = said or str(exc.text or exc)
             lowered = text.lower()
             cause: OSError = (ConnectionRefusedError(text) if "refused" in lowered
                               else TimeoutError(text) if "timed out" in lowered
                               else OSError(text))
-            raise ProbeFailure(f"connection to {where} failed: {text}") from cause
+            raise ProbeFailure(f"connection to {where} failed: {text}",
+                               os_error_category(cause)) from cause
         except paramiko.SSHException as exc:  # paramiko's own wait ran out
             if "timeout" in str(exc).lower():
-                raise ProbeFailure(f"connection to {where} timed out") from TimeoutError()
-            raise ProbeFailure(f"connection to {where} failed: {exc}") from None
+                raise ProbeFailure(f"connection to {where} timed out",
+                                   ReasonCategory.TIMEOUT) from TimeoutError()
+            raise ProbeFailure(f"connection to {where} failed: {exc}",
+                               ReasonCategory.PROTOCOL_ERROR) from None
         except (EOFError, OSError) as exc:
-            raise ProbeFailure(f"SSH connection to vantage {self.name} failed: {exc}") from None
+            raise ProbeFailure(f"SSH connection to vantage {self.name} failed: {exc}",
+                               ReasonCategory.UNREACHABLE) from None
         ours, theirs = socket.socketpair()
         ours.settimeout(timeout)
         threading.Thread(target=_pump, args=(theirs, chan), daemon=True,
@@ -188,5 +196,6 @@ def connector_for(context: Mapping[str, tuple[str, ...]],
         return LocalConnector()
     settings = vantages.get(names[0])
     if settings is None:
-        raise ProbeFailure(f"vantage {names[0]} has no SSH settings in this scan")
+        raise ProbeFailure(f"vantage {names[0]} has no SSH settings in this scan",
+                           ReasonCategory.BAD_INPUT)
     return SshConnector(names[0], settings, timeout)

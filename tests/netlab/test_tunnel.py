@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.demo.pki import make_ca
-from scanner.models import ProbeStatus, ServiceProtocol
+from scanner.models import ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.http import HttpProbe
 from scanner.probes.tls.probe import TlsProbe
@@ -92,18 +92,22 @@ def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: La
     assert f"{lab.host('web1')}:80 through vantage bastion timed out" in facts[0].summary
 
 
-@pytest.mark.parametrize(("vantage", "change", "reason"), [
-    ("bastion", {"port": "2222"}, "SSH connection to bastion"),  # the vantage is down
-    ("nofwd", {}, "vantage nofwd refuses TCP forwarding"),
-    ("elsewhere", {}, "vantage elsewhere has no SSH settings in this scan"),
+@pytest.mark.parametrize(("vantage", "change", "reason", "category"), [
+    ("bastion", {"port": "2222"}, "SSH connection to bastion",  # the vantage is down
+     ReasonCategory.UNREACHABLE),
+    ("nofwd", {}, "vantage nofwd refuses TCP forwarding", ReasonCategory.NOT_PERMITTED),
+    ("elsewhere", {}, "vantage elsewhere has no SSH settings in this scan",
+     ReasonCategory.BAD_INPUT),
 ])
 def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
-        lab: Lab, vantage: str, change: dict[str, str], reason: str) -> None:
+        lab: Lab, vantage: str, change: dict[str, str], reason: str,
+        category: ReasonCategory) -> None:
     target, ctx = through(lab, vantage, 80, ServiceProtocol.HTTP, ("443",), change=change)
     facts = HttpProbe().run(target, FRONT, ctx, {})
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.ERROR}
     assert reason in (facts[0].reason or "")
+    assert {f.category for f in facts} == {category}
 
 
 def test_the_budget_holds_through_the_tunnel(lab: Lab) -> None:
