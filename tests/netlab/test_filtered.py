@@ -59,17 +59,16 @@ def probe(service: Service) -> tuple[list[Status], dict[str, str]]:
     statuses = [f.status for f in facts.values()]
     return [result.status, *statuses], {"reason": facts["http.status"].reason or "",
                                         "summary": facts["http.status"].summary,
-                                        "evidence": result.evidence[0].actual,
-                                        "detail": result.evidence[0].detail}
+                                        "evidence": str(result.evidence[0].unknown)}
 
 
 def test_dropped_port_80_of_a_live_host_is_filtered_not_open(lab: Lab) -> None:
     got, text = probe(port80(lab, "web1", ("443",)))
     assert got == [Status.NOT_APPLICABLE] + [ProbeStatus.NOT_APPLICABLE] * 3
     assert text["reason"] == "filtered"
-    assert text["evidence"] == "unknown: filtered"
+    assert text["evidence"] == "fact_not_applicable"  # the fact's reason: "filtered"
     assert "timed out (no answer: dropped by a firewall) while port 443 of the same host " \
-           "accepted a connection: port 80 is filtered, not open" in text["detail"]
+           "accepted a connection: port 80 is filtered, not open" in text["summary"]
 
 
 def test_dropped_port_80_without_any_answer_is_an_error(lab: Lab) -> None:

@@ -32,7 +32,7 @@ from scanner.demo.estate import HSTS, MODERN, P_CURVES
 from scanner.demo.pki import CertAuthority, issue_leaf, make_ca
 from scanner.demo.servers.launcher import openssl_config
 from scanner.demo.servers.spec import ServerSpec
-from scanner.models import ScanResult, Status
+from scanner.models import ScanResult, Status, Unknown
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
 
 ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
@@ -158,8 +158,10 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     filtered = next(r for r in result.results
                     if r.rule_id == "NET-HTTP-001" and r.service == "edit1:80/http")
     assert filtered.status is Status.NOT_APPLICABLE
-    assert filtered.evidence[0].actual == "unknown: filtered"
-    assert "port 443 of the same host accepted a connection" in filtered.evidence[0].detail
+    assert filtered.evidence[0].unknown is Unknown.FACT_NOT_APPLICABLE
+    port80 = result.service("edit1:80/http").fact(filtered.evidence[0].fact)
+    assert port80 is not None and port80.reason == "filtered"
+    assert "port 443 of the same host accepted a connection" in port80.summary
 
     lab = estate.lab
     # planted defects: an extra flow, a missing one, an exposed database, weak TLS inside
@@ -194,5 +196,8 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     lines = [line.strip() for line in console.splitlines()]
     at = next(i for i, line in enumerate(lines) if line.startswith("edit1:443/https"))
     assert lines[at + 1].startswith("probed from bastion"), console
+    port80 = next(i for i, line in enumerate(lines)
+                  if line.startswith("edit1:80/http") and "NET-HTTP-001" in line)
+    assert "filtered" in " ".join(lines[port80:port80 + 5]), console
     html = render(ReportFormat.HTML, result, base_dir=lab.dir)
     assert "<code>probe.vantage</code>" in html
