@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,8 @@ from scanner.reconcile import host_ports
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
+
+log = logging.getLogger("rempart")  # a probe crash is logged with its traceback
 
 # certificate reuses tls
 PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside")
@@ -126,6 +129,7 @@ def _probe_service(service: Service, target: ProbeTarget, ctx: ProbeContext,
         for fact in got:
             facts[fact.name] = fact
         for missing in fact_names - {f.name for f in got}:
+            log.error("internal error: probe %s did not report %s", name, missing)
             facts[missing] = ProbeFailure(f"probe {name} did not report this fact",
                                           ReasonCategory.INTERNAL_ERROR).fact(missing)
         errors = [f for f in got if f.status is ProbeStatus.ERROR]
@@ -146,6 +150,7 @@ def run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: Pr
     except ProbeFailure as exc:
         failure = exc
     except Exception as exc:  # a bug in Rempart: data too, in its own category
+        log.exception("internal error: probe %s crashed on %s", probe.name, target.host)
         failure = ProbeFailure(f"probe {probe.name} crashed: {type(exc).__name__}: {exc}",
                                ReasonCategory.INTERNAL_ERROR)
     names = [n for n in FACTS if n in wanted] + sorted(wanted - FACTS.keys())

@@ -24,7 +24,7 @@ with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated
     from tlslite.utils.codec import Parser
 
 HOST = "127.0.0.1"
-pytest_plugins = ["tests.strict_skips"]  # in CI (REMPART_NO_SKIPS=1) a skip fails
+pytest_plugins = ["tests.strict_skips", "tests.internal_errors"]  # CI: skips fail; crashes fail
 NAME = "good.test"
 HOSTILE_CN = "<script>alert(1)</script>"
 

@@ -61,6 +61,7 @@ def context() -> ProbeContext:
     return ProbeContext(timeout=1, deadline=float("inf"), options=ScanOptions().probe)
 
 
+@pytest.mark.internal_error_expected
 def test_a_crash_is_an_internal_error_not_a_raise() -> None:
     [fact] = run_probe(Crashing(), TARGET, frozenset({"tls.protocols"}), context(), {})
     assert fact.status is ProbeStatus.ERROR

@@ -27,6 +27,8 @@ from tests.conftest import HOST, HOSTILE_CN, NAME, TlsPki
 
 with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated)
     warnings.simplefilter("ignore", DeprecationWarning)
+    from tlslite.constants import AlertDescription
+    from tlslite.errors import TLSLocalAlert, TLSRemoteAlert
     from tlslite.handshakesettings import HandshakeSettings
     from tlslite.messages import ServerHello2
     from tlslite.tlsconnection import TLSConnection
@@ -268,23 +270,26 @@ def test_survives_hostile_clients(servers: RunningServers, pki: TlsPki) -> None:
 def test_sslv3_server(servers: RunningServers) -> None:
     version, _, answer = _tlslite(servers.port("ssl3"), (3, 0), (3, 0))
     assert version == (3, 0) and answer.startswith(b"HTTP/1.1 200")
-    with pytest.raises(Exception):  # noqa: B017 - any tlslite alert/close
-        _tlslite(servers.port("ssl3"), (3, 1), (3, 3))
+    with pytest.raises(TLSLocalAlert, match=r"Too old version: \(3, 0\)") as refused:
+        _tlslite(servers.port("ssl3"), (3, 1), (3, 3))  # it answers SSLv3 all the same
+    assert refused.value.description == AlertDescription.protocol_version
 
 
 def test_rc4_server(servers: RunningServers) -> None:
     port = servers.port("rc4")
     assert _tlslite(port, (3, 1), (3, 4), ["rc4"])[:2] == ((3, 3), "rc4")
     assert _tlslite(port, (3, 1), (3, 1), ["rc4"])[:2] == ((3, 1), "rc4")
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(TLSRemoteAlert) as refused:  # no suite in common
         _tlslite(port, (3, 1), (3, 4), ["aes128"])
+    assert refused.value.description == AlertDescription.insufficient_security
 
 
 def test_3des_server(servers: RunningServers) -> None:
     port = servers.port("des3")
     assert _tlslite(port, (3, 1), (3, 4), ["3des"])[:2] == ((3, 3), "3des")
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(TLSRemoteAlert) as refused:  # no suite in common
         _tlslite(port, (3, 1), (3, 4), ["aes128"])
+    assert refused.value.description == AlertDescription.insufficient_security
 
 
 def test_tlslite_tls13_with_python_client(servers: RunningServers, pki: TlsPki) -> None:
