@@ -24,6 +24,7 @@ from scanner.probes.scan_rate import parse_scan_rate
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
 from scanner.rulepack.model import Check, Condition, RuleSet
 from scanner.rulepack.ruleset import build_ruleset
+from scanner.termtext import safe
 from scanner.verdict import ExitCode, exit_code
 from scanner.yamlsrc import SourceError
 
@@ -38,8 +39,14 @@ Exit status:
   3  no failure at that level, but some rule could not be checked (error results)"""
 
 
+def _echo(text: str = "", *, err: bool = False) -> None:
+    """Every line the CLI prints: names from inputs are data, so control characters and
+    escape sequences are shown escaped, never obeyed by the terminal."""
+    click.echo(safe(text, lines=True), err=err)
+
+
 def _fail(message: str) -> NoReturn:
-    click.echo(f"rempart: error: {message}", err=True)
+    _echo(f"rempart: error: {message}", err=True)
     sys.exit(ExitCode.USAGE)
 
 
@@ -91,7 +98,7 @@ def write_reports(result: ScanResult, outputs: dict[ReportFormat, Path | None], 
     for fmt, path in outputs.items():
         if path is not None:
             _write(path, render(fmt, result, base_dir=base_dir, lang=lang))
-            click.echo(f"wrote {fmt.value.upper()} report: {path}", err=True)
+            _echo(f"wrote {fmt.value.upper()} report: {path}", err=True)
 
 
 def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
@@ -205,7 +212,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
                            ReportFormat.HTML: html}, lang, Path.cwd())
     if not quiet:
-        click.echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
+        _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
     sys.exit(exit_code(result, Severity(fail_on)))
 
 
@@ -293,17 +300,17 @@ def rules_list(rule_refs: tuple[str, ...], no_default_rules: bool) -> None:
     ruleset = load_rules(rule_refs, no_default_rules)
     for rule in ruleset.rules:
         i = rule.info
-        click.echo(f"{i.id:<18} {i.severity.value:<9} {','.join(i.requirements):<24} "
+        _echo(f"{i.id:<18} {i.severity.value:<9} {','.join(i.requirements):<24} "
                    f"{i.title['en']}")
     for ov in ruleset.disabled:
-        click.echo(f"{ov.rule_id:<18} disabled  by {ov.location.file}:{ov.location.line}"
+        _echo(f"{ov.rule_id:<18} disabled  by {ov.location.file}:{ov.location.line}"
                    + (f" ({ov.reason})" if ov.reason else ""))
-    click.echo("Built-in packs (in force: *):")
+    _echo("Built-in packs (in force: *):")
     loaded = {p.id for p in ruleset.packs}
     for name in BUILTIN_PACKS:
         pack = load_pack(name).info
         how = "default" if name in DEFAULT_PACKS else f"opt-in: --rules {name}"
-        click.echo(f"{'*' if name in loaded else '-'} {name:<20} {how:<36} {pack.title['en']}")
+        _echo(f"{'*' if name in loaded else '-'} {name:<20} {how:<36} {pack.title['en']}")
 
 
 @rules.command("show")
@@ -335,7 +342,7 @@ def rules_show(rule_id: str, rule_refs: tuple[str, ...], no_default_rules: bool)
         f"  check:        {describe_check(rule.check)}",
         f"  rationale:    {i.rationale['en']}", f"  remediation:  {i.remediation['en']}",
     ]
-    click.echo("\n".join(lines))
+    _echo("\n".join(lines))
 
 
 def _shown(value: object) -> str:
@@ -365,8 +372,8 @@ def rules_validate(files: tuple[Path, ...]) -> None:
     builtin = [load_pack(n) for n in BUILTIN_PACKS if n not in ids]
     ruleset = build_ruleset(builtin + packs)
     for p in packs:
-        click.echo(f"{p.info.origin}: OK ({len(p.rules)} rules, {len(p.overrides)} overrides)")
-    click.echo(f"{len(ruleset.rules)} rules in force with the built-in packs")
+        _echo(f"{p.info.origin}: OK ({len(p.rules)} rules, {len(p.overrides)} overrides)")
+    _echo(f"{len(ruleset.rules)} rules in force with the built-in packs")
 
 
 @main.group()
@@ -391,7 +398,7 @@ def inventory_validate(file: Path) -> None:
     """
     inv = load_inventory(file)
     services = sum(len(h.services) for h in inv.hosts)
-    click.echo(f"{file}: OK ({len(inv.hosts)} hosts, {services} services, "
+    _echo(f"{file}: OK ({len(inv.hosts)} hosts, {services} services, "
                f"scope {', '.join(inv.scope)})")
 
 

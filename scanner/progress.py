@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scanner.engine import ScanOptions
 from scanner.models import InventoryInfo, ScanResult, Service
 from scanner.rulepack.model import RuleSet
+from scanner.termtext import rich_safe
 
 Runner = Callable[..., ScanResult]
 
@@ -26,6 +27,6 @@ def scan_with_progress(inventory: InventoryInfo, rules: RuleSet, options: ScanOp
         task = progress.add_task("", total=total)
 
         def done(service: Service) -> None:
-            progress.update(task, advance=1, description=f"last: {service.key}")
+            progress.update(task, advance=1, description=f"last: {rich_safe(service.key)}")
 
         return runner(inventory, rules, options, on_service=done)
