@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import gettext
 import io
+import sys
 from functools import cache
 from importlib import resources
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.messages.pofile import write_po as write_pot
 
 LANGS = ("en", "fr")
 DOMAIN = "rempart"
+
 
 @cache
 def catalogue(lang: str) -> gettext.GNUTranslations:
@@ -39,6 +43,7 @@ def _messages(lang: str) -> dict[str, str]:
 MESSAGES: dict[str, dict[str, str]] = {lang: _messages(lang) for lang in LANGS}
 
 _SHORT = {"iso27001": "ISO 27001", "hds": "HDS", "anssi-tls": "ANSSI TLS"}
+
 
 def check_lang(lang: str) -> str:
     if lang not in MESSAGES:
@@ -77,3 +82,33 @@ def control_title(lang: str, framework: str, control: str) -> str | None:
     if framework not in ("iso27001", "hds"):
         return None
     return MESSAGES[lang].get(f"control.{control}")
+
+
+def template() -> str:
+    """The catalogue template (rempart.pot): every msgid of the English catalogue, untranslated.
+
+    `python -m reports.i18n --template > reports/locale/rempart.pot` after adding messages.
+    """
+    po = resources.files("reports").joinpath(f"locale/en/LC_MESSAGES/{DOMAIN}.po")
+    english = read_po(io.BytesIO(po.read_bytes()), locale="en", domain=DOMAIN)
+    pot = Catalog(project=DOMAIN, version=english.version, domain=DOMAIN,
+                  header_comment="# Template of the reports' messages (msgid = message key).")
+    for message in english:
+        if message.id:
+            pot.add(message.id, string=("", "") if message.pluralizable else "")
+    out = io.BytesIO()
+    write_pot(out, pot, width=100, omit_header=False)
+    return out.getvalue().decode("utf-8")
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["--template"]:
+        print("usage: python -m reports.i18n --template > reports/locale/rempart.pot",
+              file=sys.stderr)
+        return 2
+    sys.stdout.write(template())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -83,11 +83,22 @@ def _po_ids(path: Path) -> set[str]:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
 
 
+def _po_ids_text(text: str) -> set[str]:
+    from io import BytesIO
+
+    from babel.messages.pofile import read_po
+
+    return {m.id if isinstance(m.id, str) else m.id[0]
+            for m in read_po(BytesIO(text.encode("utf-8"))) if m.id}
+
+
 def test_template_and_catalogues_hold_the_same_messages() -> None:
     locale = Path(i18n.__file__).parent / "locale"
+    assert _po_ids_text(i18n.template()) == _po_ids(locale / "rempart.pot")
     template = _po_ids(locale / "rempart.pot")
     for lang in i18n.LANGS:
-        assert _po_ids(locale / lang / "LC_MESSAGES" / "rempart.po") == template, lang
+        assert _po_ids(locale / lang / "LC_MESSAGES" / "rempart.po") == template, (
+            lang, "regenerate: python -m reports.i18n --template > reports/locale/rempart.pot")
 
 
 def test_every_wording_key_exists() -> None:
