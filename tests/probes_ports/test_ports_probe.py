@@ -20,7 +20,7 @@ from scanner.engine import run_probe
 from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes import ports as ports_module
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
-from scanner.probes.nmap_runner import INSTALL_HINT, NmapFailed, find_nmap, parse_xml
+from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap, parse_xml
 from scanner.probes.ports import FACT, PortsProbe, clean_detail
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
@@ -67,7 +67,6 @@ class Estate:
     closed: int
     fact: Fact
     connections: int
-    seconds: float
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +78,8 @@ def estate() -> Iterator[Estate]:
     web = ThreadingHTTPServer((address, 0), NginxLike)
     threading.Thread(target=web.serve_forever, daemon=True).start()
     http, closed = int(web.server_address[1]), free_port(address)
-    start = time.monotonic()
     fact, ctx = scan(address, f"6379,5432,{http},{closed}")
-    yield Estate(address, http, closed, fact, ctx.connections, time.monotonic() - start)
+    yield Estate(address, http, closed, fact, ctx.connections)
     web.shutdown()
     for listener in listeners:
         listener.close()
@@ -104,7 +102,6 @@ def test_service_detection_names_each_service(estate: Estate) -> None:
     assert "4 scanned, 3 open, 0 filtered, 1 closed" in summary
     assert "1 nmap run counted as 1 connection" in summary
     assert estate.connections == 1
-    assert estate.seconds < 20
 
 
 # ------------------------------------------------------------------ the rules on the gathered fact
@@ -161,26 +158,10 @@ def test_nmap_missing_is_an_error_and_rules_say_so(monkeypatch: pytest.MonkeyPat
 def test_default_scan_covers_every_tcp_port() -> None:
     address = fresh_address()
     ssh = Listener(address, 0, ssh_like)  # a banner: the service scan needs no wait
-    start = time.monotonic()
-    fact, _ = scan(address)  # ProbeOptions() default: 1-65535
-    took = time.monotonic() - start
+    fact, _ = scan(address)  # ProbeOptions() default: 1-65535 (its speed: bench/nmap_bench.py)
     ssh.close()
     assert seen(fact)[f"{ssh.port}/tcp"] == SSH
     assert "of ports 1-65535" in fact.summary and "65535 scanned" in fact.summary
-    assert took < 30, f"full-range scan took {took:.1f} s"
-
-
-@needs_nmap
-def test_connect_scan_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    ssh = Listener("127.0.0.1", 0, ssh_like)
-    fact, ctx = scan("127.0.0.1", str(ssh.port))
-    assert seen(fact) == {f"{ssh.port}/tcp": SSH}
-    assert "TCP connect scan (-sT)" in fact.summary
-    fact, ctx = scan("127.0.0.1", str(ssh.port), udp=True)
-    ssh.close()
-    assert fact.status is ProbeStatus.ERROR and "UDP scan needs root" in (fact.reason or "")
-    assert ctx.connections == 0
 
 
 @needs_nmap
@@ -247,12 +228,10 @@ def test_refusals_before_running_nmap() -> None:
 @needs_nmap
 def test_deadline_overrun_is_an_error() -> None:
     mute = Listener("127.0.0.1", 0, silent)
-    start = time.monotonic()
     fact, _ = scan("127.0.0.1", str(mute.port), budget=2.0)
     mute.close()
     assert fact.status is ProbeStatus.ERROR
     assert "gave up on 127.0.0.1 at the host timeout" in (fact.reason or "")
-    assert time.monotonic() - start < 15
 
 
 CANNED = """<nmaprun version="7.93"><scaninfo type="syn" protocol="tcp" numservices="3"
@@ -276,28 +255,6 @@ def test_unreachable_or_down_host(monkeypatch: pytest.MonkeyPatch, status: str, 
         assert seen(fact) == {} and "3 scanned, 0 open, 3 filtered, 0 closed" in fact.summary
     else:
         assert fact.status is ProbeStatus.ERROR and expected in (fact.reason or "")
-
-
-def test_syn_scan_falls_back_to_connect_without_raw_sockets(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    calls: list[list[str]] = []
-
-    def fake(addresses: tuple[str, ...], args: list[str], ports: str | None,
-             timeout: float) -> object:
-        calls.append(args)
-        if "-sS" in args:
-            raise NmapFailed("Couldn't open a raw socket. Error: Operation not permitted (1)")
-        return {addresses[0]: parse_xml(
-            CANNED.format(status='<status state="up"/>', reason="conn-refused")
-            .replace("syn", "connect"))}
-
-    monkeypatch.setattr(ports_module, "find_nmap", lambda: "/usr/bin/nmap")
-    monkeypatch.setattr(ports_module, "run_nmap_hosts", fake)
-    fact, ctx = scan("127.0.0.1", "1-3")
-    assert ["-sS" in c for c in calls] == [True, False]
-    assert "TCP connect scan (-sT, as the SYN scan could not open a raw socket)" in fact.summary
-    assert "2 nmap runs counted as 2 connections" in fact.summary and ctx.connections == 2
 
 
 def test_details_are_short_and_printable() -> None:
