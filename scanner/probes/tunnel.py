@@ -139,8 +139,11 @@ class SshConnector:
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
+                transport = self._client.get_transport()
                 self._client.close()
                 self._client = None
+                if transport is not None:  # its thread still holds the socket until it ends
+                    transport.join(2.0)
 
 
 class _Refusals(logging.Handler):

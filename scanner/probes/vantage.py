@@ -248,12 +248,15 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
     seconds = max(1, math.ceil(min(timeout, 2.0)))
     script = remote_script(attempts, seconds, tools)
     client, where = open_client(name, settings, timeout, deadline)
+    transport = client.get_transport()
     try:
         batches = math.ceil(len(attempts) / BATCH)
         limit = min(batches * (seconds + 2) + timeout, max(deadline - time.monotonic(), 1.0))
         out, status = _run(client, script, limit, where)
     finally:
         client.close()
+        if transport is not None:  # its thread holds the socket open until it ends
+            transport.join(2.0)
     if status != 0:
         raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}",
                            ReasonCategory.PROTOCOL_ERROR)

@@ -9,6 +9,7 @@ else is dropped. bastion forwards, nofwd is an sshd with AllowTcpForwarding no.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -44,6 +45,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         built.close()
 
 
+def sessions(lab: Lab) -> int:
+    """Established connections from here to bastion's sshd."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", "dst",
+                          f"{lab.zones['admins'].mgmt}:22"], capture_output=True, text=True,
+                         check=True).stdout
+    return len(out.splitlines())
+
+
 def vantages(lab: Lab, **change: str) -> dict[str, dict[str, str]]:
     def one(zone: str) -> dict[str, str]:
         return {"address": lab.zones[zone].mgmt or "", "port": "22", "user": lab.user,
@@ -68,8 +77,10 @@ def test_tls_probe_runs_over_channels_without_ip_sni(lab: Lab) -> None:
     target, ctx = through(lab, "bastion", 443, ServiceProtocol.HTTPS)
     try:
         (fact,) = TlsProbe().run(target, frozenset({"tls.protocols"}), ctx, {})
+        assert sessions(lab) == 1  # one SSH session for all the handshakes
     finally:
         ctx.close()
+    assert sessions(lab) == 0  # closed with the service: nothing stays forwarded
     assert fact.status is ProbeStatus.COMPLETED, fact.reason
     assert isinstance(fact.value, tuple)
     assert {o.value for o in fact.value} == {"TLSv1.2", "TLSv1.3"}

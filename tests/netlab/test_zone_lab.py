@@ -153,6 +153,11 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     assert probed["edit1:80/http"] == ("bastion",)
     assert probed["api1:8443/https"] == ("edit-jump",)
     assert probed["web1:443/https"] == ("local",)  # users reach it: from the scanner itself
+    for zone in VANTAGES:  # no forwarded connection outlives its service on the vantages
+        left = subprocess.run(["ip", "netns", "exec", estate.lab.ns(zone), "ss", "-Htn",
+                               "state", "established", "not", "sport", "22"],
+                              capture_output=True, text=True, check=True).stdout
+        assert left.strip() == "", left
     assert got[("TLS-PROTO-002", "edit1:443/https")] is Status.PASS
     assert got[("CERT-TRUST-001", "api1:8443/https")] is Status.PASS
     filtered = next(r for r in result.results
