@@ -190,15 +190,18 @@ def test_named_target_is_resolved_then_scope_checked(tls_servers: RunningServers
 
 def test_https_target_gets_its_port_80_checked(tmp_path: Path) -> None:
     from tests.listener import Listener
+    from tests.probes_ports import fresh_address
+
+    address = fresh_address((80,))  # a loopback address of its own: concurrent runs differ
 
     def redirect(conn: socket.socket) -> None:
         conn.recv(4096)
-        conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://127.0.0.81/\r\n"
-                     b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://"
+                     + address.encode() + b"/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
-    web = Listener("127.0.0.81", 80, redirect)  # the https port itself is closed: an error
+    web = Listener(address, 80, redirect)  # the https port itself is closed: an error
     try:
-        out = CliRunner().invoke(main, ["scan", "--target", "127.0.0.81:8443/https",
+        out = CliRunner().invoke(main, ["scan", "--target", f"{address}:8443/https",
                                         "--no-default-rules", "--rules", "network-baseline",
                                         "--timeout", "1", "--json", str(tmp_path / "r.json"),
                                         "-q"])
