@@ -37,9 +37,10 @@ LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
 TARGETS_FILE = "rempart-targets.txt"  # the virtual file --target services point at
 _DNS = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                   r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
-DEFAULT_PROTOCOL = {22: "ssh", 80: "http", 443: "https", 8443: "https", 25: "smtp", 587: "smtp",
-                    465: "smtps",
-                    143: "imap", 993: "imaps", 110: "pop3", 995: "pop3s"}
+DEFAULT_PROTOCOL = {22: "ssh", 80: "http", 443: "https", 8443: "https", 25: "smtp",
+                    587: "submission", 465: "smtps",
+                    143: "imap", 993: "imaps", 110: "pop3", 995: "pop3s",
+                    21: "ftp", 990: "ftps", 389: "ldap", 5222: "xmpp", 5432: "postgresql"}
 
 
 class ScopeError(Exception):

@@ -62,11 +62,17 @@ class ServiceProtocol(StrEnum):
     SPF = "spf"  # a sending mail domain: its SPF policy
     SSH = "ssh"  # an SSH server, audited without logging in
     INSIDE = "inside"  # a host checked from inside, over an authenticated SSH session
+    SUBMISSION = "submission"  # SMTP submission (587), STARTTLS
+    FTP = "ftp"  # FTP with explicit TLS (AUTH TLS, "FTPES")
+    FTPS = "ftps"  # FTP over implicit TLS (990)
+    LDAP = "ldap"  # LDAP StartTLS extended operation
+    XMPP = "xmpp"  # XMPP client STARTTLS (5222)
+    POSTGRESQL = "postgresql"  # PostgreSQL SSLRequest (5432)
 
     @property
     def starttls(self) -> bool:
         """True when TLS starts after a plaintext STARTTLS exchange."""
-        return self in (ServiceProtocol.SMTP, ServiceProtocol.IMAP, ServiceProtocol.POP3)
+        return self in STARTTLS_PROTOCOLS
 
     @property
     def tls(self) -> bool:
@@ -82,6 +88,12 @@ class ServiceProtocol(StrEnum):
 TLS_SERVICE_PROTOCOLS = frozenset({
     ServiceProtocol.HTTPS, ServiceProtocol.TLS, ServiceProtocol.SMTP, ServiceProtocol.SMTPS,
     ServiceProtocol.IMAP, ServiceProtocol.IMAPS, ServiceProtocol.POP3, ServiceProtocol.POP3S,
+    ServiceProtocol.SUBMISSION, ServiceProtocol.FTP, ServiceProtocol.FTPS, ServiceProtocol.LDAP,
+    ServiceProtocol.XMPP, ServiceProtocol.POSTGRESQL,
+})
+STARTTLS_PROTOCOLS = frozenset({
+    ServiceProtocol.SMTP, ServiceProtocol.IMAP, ServiceProtocol.POP3, ServiceProtocol.SUBMISSION,
+    ServiceProtocol.FTP, ServiceProtocol.LDAP, ServiceProtocol.XMPP, ServiceProtocol.POSTGRESQL,
 })
 
 

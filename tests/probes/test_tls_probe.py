@@ -311,7 +311,7 @@ def test_slow_drip_hits_the_deadline(fake_server: Callable[[Handler], FakeServer
     ([b"220 " + b"a" * 10000 + b"\r\n"], "line longer than 4096 bytes"),
     ([b"554 <script>go away</script>\r\n"], "SMTP banner 554"),
     ([b"220 hi\r\n", b"250-x\r\n250 STARTTLS\r\n", b"220 go\r\n\x16\x03\x03"],
-     "sent data after its STARTTLS go-ahead"),
+     "sent data after its go-ahead for TLS"),
 ])
 def test_hostile_smtp_preambles(fake_server: Callable[[Handler], FakeServer],
                                 script: list[bytes], words: str) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from .ftp import FtpServer
 from .http_answer import http_engine, redis_engine
 from .legacy import garbage_engine, reset_engine, silent_engine, sslv2_engine
 from .plaintext import dialogue
@@ -103,7 +104,7 @@ def main(argv: list[str]) -> int:
         return 2
     spec = ServerSpec.from_json(Path(argv[1]).read_text())
     signal.signal(signal.SIGTERM, _on_sigterm)
-    server = Server(spec)
+    server: Server | FtpServer = FtpServer(spec) if spec.engine == "ftp" else Server(spec)
     server.start()
     print("READY " + json.dumps({"name": spec.name, "ports": server.ports}), flush=True)
     for line in sys.stdin:

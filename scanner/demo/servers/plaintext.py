@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from . import directory
 from .http_answer import answer, read_request
 from .spec import ServerSpec
 from .wire import LineReader, Stream
 
 MAX_COMMANDS = 50
+_UPGRADES = {"ldap": directory.ldap, "xmpp": directory.xmpp, "postgresql": directory.postgresql}
 
 
 def _send(stream: Stream, *lines: str) -> None:
@@ -19,6 +21,8 @@ def dialogue(stream: Stream, spec: ServerSpec, *, secure: bool) -> bool:
     ``secure`` means TLS is already up: no STARTTLS offered or accepted any more,
     and SMTP sends no second greeting (RFC 3207).
     """
+    if spec.mode in _UPGRADES:
+        return False if secure else _UPGRADES[spec.mode](stream, spec)
     reader = LineReader(stream)
     if spec.mode == "smtp":
         return _smtp(stream, reader, spec, secure)

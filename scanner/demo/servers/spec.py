@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Engine = Literal["openssl", "tlslite", "sslv2", "silent", "garbage", "reset", "http", "redis"]
-Mode = Literal["tls", "smtp", "imap", "pop3"]
+Engine = Literal["openssl", "tlslite", "sslv2", "silent", "garbage", "reset", "http", "redis",
+                 "ftp"]
+Mode = Literal["tls", "smtp", "imap", "pop3", "ldap", "xmpp", "postgresql"]
 Version = Literal["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -34,7 +35,8 @@ class ServerSpec:
     starttls_advertised: bool = True
     reject_ip_sni: bool = False
     client_preference: bool = False  # openssl: follow the client's suite/group order
-    dh_params: str | None = None  # openssl: PEM DH parameters for DHE suites (e.g. 1024-bit)
+    dh_params: str | None = None  # openssl, ftp: PEM DH parameters for DHE (e.g. 1024-bit)
+    ftp_tls_required: bool = False  # ftp: refuse USER before AUTH TLS
     listeners: int = 1
     host: str = "127.0.0.1"
     port: int = 0  # fixed port for the first listener (0: any; taken: falls back to any)
@@ -54,7 +56,8 @@ class ServerSpec:
                 raise ValueError(f"{self.name}: unknown version {v!r}")
         if VERSIONS.index(self.min_version) > VERSIONS.index(self.max_version):
             raise ValueError(f"{self.name}: min_version is above max_version")
-        if self.engine in ("openssl", "tlslite", "sslv2") and not (self.chain_pem and self.key_pem):
+        if self.engine in ("openssl", "tlslite", "sslv2", "ftp") and not (
+                self.chain_pem and self.key_pem):
             raise ValueError(f"{self.name}: engine {self.engine} needs chain_pem and key_pem")
         if self.engine == "sslv2" and self.mode != "tls":
             raise ValueError(f"{self.name}: sslv2 only works in tls mode")

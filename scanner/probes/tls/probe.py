@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 
 from scanner.facts import TLS_PROTOCOLS
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
-from scanner.probes.tls import findings, kx
+from scanner.probes.tls import findings, kx, preambles
 from scanner.probes.tls.session import PROTOCOL_ORDER, TlsSession
 from scanner.probes.tls.starttls import StartTlsUnavailable
+from scanner.probes.tls.wire import Wire, WireError
 
 COMPLETED, ERROR, NOT_APPLICABLE = (
     ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
@@ -17,7 +19,8 @@ COMPLETED, ERROR, NOT_APPLICABLE = (
 FACT_ORDER = ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups",
               "tls12.single_curve_refused", "tls.dhe_min_bits", "tls.rsa_key_exchange",
               "tls.compression", "tls.secure_renegotiation", "tls.fallback_scsv",
-              "starttls.offered")  # starttls.offered last: earlier hellos usually settle it
+              # starttls.offered late: earlier hellos usually settle it
+              "starttls.offered", "ftp.clear_login")
 
 
 def protocols_fact(session: TlsSession) -> Fact:
@@ -58,6 +61,32 @@ def starttls_fact(session: TlsSession) -> Fact:
                 summary=f"{session.starttls_done} (go-ahead for TLS received)")
 
 
+def ftp_clear_login_fact(session: TlsSession) -> Fact:
+    """One connection that sends USER before AUTH TLS (the server must refuse it)."""
+    name = "ftp.clear_login"
+    if session.target.protocol is not ServiceProtocol.FTP:
+        return Fact(name=name, status=NOT_APPLICABLE,
+                    reason=f"not an FTP service ({session.target.protocol.value})")
+    try:
+        sock = session.ctx.connect(session.target)
+    except ProbeFailure as exc:
+        return exc.fact(name)
+    wire = Wire(sock, session.ctx.timeout)
+    try:
+        accepted, reply = preambles.ftp_user_in_clear(wire)
+        with contextlib.suppress(WireError):
+            wire.send(b"QUIT\r\n")
+    except ProbeFailure as exc:
+        return exc.fact(name)
+    except WireError as exc:
+        return ProbeFailure(f"USER in clear text: {exc}", exc.category).fact(name)
+    finally:
+        sock.close()
+    verdict = "accepted (a password would follow in clear)" if accepted else "refused"
+    return Fact(name=name, status=COMPLETED, value=accepted,
+                summary=f"USER sent before AUTH TLS: {verdict}, reply {reply}")
+
+
 _BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {
     "tls.protocols": protocols_fact,
     "tls.weak_suites": findings.weak_suites,
@@ -70,6 +99,7 @@ _BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {
     "tls.secure_renegotiation": kx.secure_renegotiation,
     "tls.fallback_scsv": kx.fallback_scsv,
     "starttls.offered": starttls_fact,
+    "ftp.clear_login": ftp_clear_login_fact,
 }
 
 

@@ -85,7 +85,8 @@ class TlsSession:
         wire = Wire(sock, self.ctx.timeout)
         if self.target.protocol.starttls:
             try:
-                starttls.negotiate(wire, self.target.protocol)
+                starttls.negotiate(wire, self.target.protocol,
+                                   self.target.sni or self.target.expected_name)
             except StartTlsUnavailable as exc:
                 sock.close()
                 self.starttls_refusal = exc

@@ -1,11 +1,17 @@
-"""Plaintext preambles (SMTP, IMAP, POP3) that lead to STARTTLS before the TLS bytes."""
+"""Plaintext preambles that lead to STARTTLS before the TLS bytes.
+
+SMTP (and submission), IMAP and POP3 here; FTP, LDAP, XMPP and PostgreSQL in `preambles`.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from scanner.models import ServiceProtocol
 from scanner.probes.base import ProbeFailure
+from scanner.probes.tls import preambles
+from scanner.probes.tls.preambles import StartTlsUnavailable as StartTlsUnavailable
 from scanner.probes.tls.wire import Closed, Garbage, Timeout, Wire, WireError, printable
 
 MAX_LINE = 4096  # bytes per reply line
@@ -16,31 +22,32 @@ EHLO_NAME = "rempart.invalid"
 _SMTP_LINE = re.compile(rb"^(\d{3})([ -])(.*)$", re.DOTALL)
 
 
-class StartTlsUnavailable(ProbeFailure):
-    """The service does not advertise STARTTLS, or refused the command."""
-
-
-def negotiate(wire: Wire, protocol: ServiceProtocol) -> None:
+def negotiate(wire: Wire, protocol: ServiceProtocol, server_name: str = "") -> None:
     """Run the plaintext exchange up to the server's go-ahead for TLS.
 
     Raises StartTlsUnavailable when STARTTLS is missing or refused and ProbeFailure on
     timeouts, closes and malformed replies.
     """
-    steps = {
+    steps: dict[ServiceProtocol, Callable[[Wire, str], None]] = {
         ServiceProtocol.SMTP: _smtp,
+        ServiceProtocol.SUBMISSION: _smtp,
         ServiceProtocol.IMAP: _imap,
         ServiceProtocol.POP3: _pop3,
+        ServiceProtocol.FTP: preambles.ftp,
+        ServiceProtocol.LDAP: preambles.ldap,
+        ServiceProtocol.XMPP: preambles.xmpp,
+        ServiceProtocol.POSTGRESQL: preambles.postgresql,
     }
     step = steps.get(protocol)
     if step is None:
         return
     try:
-        step(wire)
+        step(wire, server_name)
     except WireError as exc:
         raise ProbeFailure(_wire_reason(exc, wire.what), exc.category) from exc
     if wire.buf:
         raise ProbeFailure(
-            f"{protocol.value.upper()} server sent data after its STARTTLS go-ahead "
+            f"{protocol.value.upper()} server sent data after its go-ahead for TLS "
             f"({printable(bytes(wire.buf))!r})"
         )
 
@@ -69,7 +76,7 @@ def _smtp_reply(wire: Wire, what: str) -> tuple[int, list[str]]:
     raise ProbeFailure(f"SMTP reply to {what} longer than {MAX_LINES} lines")
 
 
-def _smtp(wire: Wire) -> None:
+def _smtp(wire: Wire, _name: str) -> None:
     code, texts = _smtp_reply(wire, "the SMTP banner")
     if code != 220:
         raise ProbeFailure(f"SMTP banner {code} {printable(texts[0])!r}")
@@ -87,7 +94,7 @@ def _smtp(wire: Wire) -> None:
         )
 
 
-def _imap(wire: Wire) -> None:
+def _imap(wire: Wire, _name: str) -> None:
     wire.phase("the IMAP greeting", MAX_PREAMBLE)
     greeting = wire.read_line(MAX_LINE)
     upper = greeting.upper()
@@ -110,7 +117,7 @@ def _imap(wire: Wire) -> None:
     raise ProbeFailure(f"IMAP reply longer than {MAX_LINES} lines")
 
 
-def _pop3(wire: Wire) -> None:
+def _pop3(wire: Wire, _name: str) -> None:
     wire.phase("the POP3 greeting", MAX_PREAMBLE)
     greeting = wire.read_line(MAX_LINE)
     if not greeting.startswith(b"+OK"):
