@@ -35,7 +35,8 @@ from scanner.rulepack.model import RuleSet
 log = logging.getLogger("rempart")  # a probe crash is logged with its traceback
 
 # certificate reuses tls
-PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside")
+PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside",
+               "vulnerabilities")
 
 
 def default_probes() -> dict[str, Probe]:
@@ -47,9 +48,10 @@ def default_probes() -> dict[str, Probe]:
     from scanner.probes.spf import SpfProbe
     from scanner.probes.ssh_audit import SshAuditProbe
     from scanner.probes.tls.probe import TlsProbe
+    from scanner.probes.vulns.probe import VulnerabilitiesProbe
 
     probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), FlowsProbe(),
-                           SpfProbe(), SshAuditProbe(), InsideProbe()]
+                           SpfProbe(), SshAuditProbe(), InsideProbe(), VulnerabilitiesProbe()]
     return {p.name: p for p in probes}
 
 

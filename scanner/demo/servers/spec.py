@@ -37,6 +37,7 @@ class ServerSpec:
     client_preference: bool = False  # openssl: follow the client's suite/group order
     dh_params: str | None = None  # openssl, ftp: PEM DH parameters for DHE (e.g. 1024-bit)
     ftp_tls_required: bool = False  # ftp: refuse USER before AUTH TLS
+    client_renegotiation: bool = False  # openssl: accept client-initiated renegotiation
     listeners: int = 1
     host: str = "127.0.0.1"
     port: int = 0  # fixed port for the first listener (0: any; taken: falls back to any)

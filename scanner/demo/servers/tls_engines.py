@@ -44,6 +44,7 @@ _TLSLITE_GROUPS = {  # OpenSSL group name (lower case) -> tlslite-ng name
 }
 _WEAK_FAMILIES = (("3DES", ("3DES", "DES-CBC3"), "DES-CBC3"), ("RC4", ("RC4",), "RC4"))
 _UNRECOGNIZED_NAME = 112
+_ALLOW_CLIENT_RENEGOTIATION = 1 << 8  # OpenSSL 3 SSL_OP_ALLOW_CLIENT_RENEGOTIATION (no ssl name)
 _TLS13_TLSLITE = {"aes128gcm", "aes256gcm", "chacha20-poly1305", "aes128ccm", "aes128ccm_8"}
 
 
@@ -115,6 +116,8 @@ def build_context(spec: ServerSpec) -> ssl.SSLContext:
         ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     if spec.dh_params:
         ctx.load_dh_params(spec.dh_params)
+    if spec.client_renegotiation:
+        ctx.options |= _ALLOW_CLIENT_RENEGOTIATION
     return ctx
 
 

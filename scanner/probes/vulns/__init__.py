@@ -1,0 +1,1 @@
+"""Known TLS vulnerabilities through sslyze's scan commands (opt-in tls-vulnerabilities pack)."""

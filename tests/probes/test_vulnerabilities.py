@@ -1,0 +1,150 @@
+"""The sslyze-backed vulnerabilities probe: real loopback servers through the relay, and the
+mapping of sslyze's result objects for the flaws no maintained library reproduces."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+
+import pytest
+from sslyze.plugins.heartbleed_plugin import HeartbleedScanResult
+from sslyze.plugins.openssl_ccs_injection_plugin import OpenSslCcsInjectionScanResult
+from sslyze.plugins.robot._robot_tester import RobotScanResultEnum
+from sslyze.plugins.robot.implementation import RobotScanResult
+from sslyze.scanner.scan_command_attempt import (
+    ScanCommandAttempt,
+    ScanCommandAttemptStatusEnum,
+    ScanCommandErrorReasonEnum,
+)
+
+from scanner.demo.servers import RunningServers, ServerSpec, start_servers
+from scanner.engine import run_probe
+from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.probes.base import ProbeTarget
+from scanner.probes.vulns.mapping import fact_from_attempt
+from scanner.probes.vulns.probe import VulnerabilitiesProbe
+from tests.conftest import HOST, NAME, TlsPki, context, target
+
+ALL = VulnerabilitiesProbe.provides
+COMPLETED, ERROR = ProbeStatus.COMPLETED, ProbeStatus.ERROR
+
+
+@pytest.fixture(scope="module")
+def servers(tls_pki: TlsPki, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[RunningServers]:
+    files = {"chain_pem": str(tls_pki.good.chain_pem), "key_pem": str(tls_pki.good.key_pem)}
+    specs = [
+        ServerSpec("tls12-rsa", **files, max_version="TLSv1.2", client_renegotiation=True,
+                   ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256"),
+        ServerSpec("tls12-norenego", **files, max_version="TLSv1.2"),
+        ServerSpec("tls13", **files, min_version="TLSv1.3"),
+        ServerSpec("smtp", **files, mode="smtp", max_version="TLSv1.2"),
+    ]
+    with start_servers(specs, tmp_path_factory.mktemp("vulns")) as running:
+        yield running
+
+
+def scan(servers: RunningServers, name: str, protocol: ServiceProtocol = ServiceProtocol.HTTPS,
+         wanted: frozenset[str] = ALL) -> tuple[dict[str, Fact], int]:
+    ctx = context(timeout=5.0)
+    facts = run_probe(VulnerabilitiesProbe(), target(servers, name, protocol), wanted, ctx, {})
+    return {f.name: f for f in facts}, ctx.connections
+
+
+def test_tls12_server_with_rsa_key_exchange(servers: RunningServers) -> None:
+    before = servers.connections("tls12-rsa")
+    facts, connections = scan(servers, "tls12-rsa")
+    assert {n: f.status for n, f in facts.items()} == dict.fromkeys(ALL, COMPLETED), facts
+    assert facts["tls.heartbleed"].value is False
+    assert facts["tls.ccs_injection"].value is False
+    assert facts["tls.robot"].value == "not_vulnerable"
+    assert facts["tls.client_renegotiation"].value is True  # allowed in this server's config
+    assert "accepted" in facts["tls.client_renegotiation"].summary
+    resumption = facts["tls.session_resumption"]
+    # Python's ssl keeps no server session cache: tickets only
+    assert [o.value for o in resumption.value] == ["tls_ticket"]  # type: ignore[union-attr]
+    assert "session_id: NOT_SUPPORTED (0/5)" in resumption.summary
+    # every sslyze connection went through ctx.connect (the relay)
+    assert connections > 10
+    assert servers.connections("tls12-rsa") - before >= connections - 1
+
+
+def test_openssl3_refuses_client_renegotiation_by_default(servers: RunningServers) -> None:
+    facts, _ = scan(servers, "tls12-norenego", wanted=frozenset({"tls.client_renegotiation"}))
+    assert facts["tls.client_renegotiation"].value is False
+    assert "refused" in facts["tls.client_renegotiation"].summary
+
+
+def test_tls13_only_server(servers: RunningServers) -> None:
+    facts, _ = scan(servers, "tls13")
+    assert facts["tls.robot"].value == "rsa_not_supported"
+    assert facts["tls.client_renegotiation"].value is False
+    assert facts["tls.session_resumption"].status is ProbeStatus.NOT_APPLICABLE
+
+
+def test_starttls_service_through_sslyze(servers: RunningServers) -> None:
+    facts, _ = scan(servers, "smtp", ServiceProtocol.SMTP, frozenset({"tls.heartbleed"}))
+    assert facts["tls.heartbleed"].status is COMPLETED, facts["tls.heartbleed"]
+    assert facts["tls.heartbleed"].value is False
+
+
+def test_ip_only_target_is_an_error_not_an_ip_sni(servers: RunningServers) -> None:
+    ctx = context()
+    t = target(servers, "tls13", sni=None, expected=HOST)
+    facts = run_probe(VulnerabilitiesProbe(), t, ALL, ctx, {})
+    assert all(f.status is ERROR and f.category is ReasonCategory.BAD_INPUT for f in facts)
+    assert "never sent as one" in (facts[0].reason or "")
+    assert ctx.connections == 0
+
+
+def test_unreachable_service_is_an_error(servers: RunningServers) -> None:
+    ctx = context(timeout=1.0)
+    t = ProbeTarget(HOST, 1, ServiceProtocol.HTTPS, NAME, NAME)  # nothing listens on port 1
+    facts = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.heartbleed"}), ctx, {})
+    assert facts[0].status is ERROR
+    assert "sslyze could not reach the service" in (facts[0].reason or "")
+    assert facts[0].category is ReasonCategory.REFUSED
+
+
+# ---------------------------------------------------------------- sslyze's own result objects
+
+def _done(result: object) -> ScanCommandAttempt:  # type: ignore[type-arg]
+    return ScanCommandAttempt(status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None,
+                              error_trace=None, result=result)
+
+
+@pytest.mark.parametrize(("name", "result", "value"), [
+    ("tls.heartbleed", HeartbleedScanResult(is_vulnerable_to_heartbleed=True), True),
+    ("tls.ccs_injection", OpenSslCcsInjectionScanResult(is_vulnerable_to_ccs_injection=True),
+     True),
+    ("tls.robot", RobotScanResult(robot_result=RobotScanResultEnum.VULNERABLE_STRONG_ORACLE),
+     "vulnerable_strong_oracle"),
+    ("tls.robot", RobotScanResult(robot_result=RobotScanResultEnum.VULNERABLE_WEAK_ORACLE),
+     "vulnerable_weak_oracle"),
+])
+def test_vulnerable_results_map_to_failing_facts(name: str, result: object,
+                                                 value: object) -> None:
+    fact = fact_from_attempt(name, _done(result))
+    assert (fact.status, fact.value) == (COMPLETED, value)
+
+
+def test_inconsistent_robot_result_is_an_error() -> None:
+    fact = fact_from_attempt("tls.robot", _done(RobotScanResult(
+        robot_result=RobotScanResultEnum.UNKNOWN_INCONSISTENT_RESULTS)))
+    assert fact.status is ERROR
+    assert "UNKNOWN_INCONSISTENT_RESULTS" in (fact.reason or "")
+
+
+def test_sslyze_errors_become_errors_with_the_reason() -> None:
+    try:
+        raise ConnectionResetError("peer reset the heartbeat")
+    except ConnectionResetError as exc:
+        trace = traceback.TracebackException.from_exception(exc)
+    attempt = ScanCommandAttempt(status=ScanCommandAttemptStatusEnum.ERROR,
+                                 error_reason=ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE,
+                                 error_trace=trace, result=None)
+    fact = fact_from_attempt("tls.heartbleed", attempt)
+    assert fact.status is ERROR
+    assert fact.reason == ("sslyze heartbleed failed: CONNECTIVITY_ISSUE "
+                           "(ConnectionResetError: peer reset the heartbeat)")
+    assert fact.category is ReasonCategory.UNREACHABLE
