@@ -103,8 +103,8 @@ CASES = [
     (GOOD.replace("192.0.2.10", "198.51.100.7"), "6:14: hosts[0].address: 198.51.100.7 is outside "
      "the declared scope (192.0.2.0/24, 2001:db8::/32); add its network to 'scope'"),
     (GOOD.replace("protocol: smtp", "protocol: smtq"), "11:30: hosts[0].services[1].protocol: "
-     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s, submission, ftp, "
-     "ftps, ldap, xmpp, postgresql, http, ssh; got 'smtq'"),
+     "expected one of: https, tls, smtp, smtps, imap, imaps, pop3, pop3s, http, ssh, "
+     "submission, ftp, ftps, ldap, xmpp, postgresql; got 'smtq'"),
     (GOOD.replace("port: 443", "port: 70000"), "10:16: hosts[0].services[0].port: expected a "
      "number at most 65535; got 70000"),
     (GOOD.replace("192.0.2.0/24", "192.0.2.0/33"), "3:9: scope[0]: expected a network in CIDR "
