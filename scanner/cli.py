@@ -16,9 +16,9 @@ import click
 from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
-from scanner.inventory import ScopeError, adhoc_inventory, in_scope, load_inventory
+from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
 from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
-from scanner.netaddr import is_loopback, parse_server
+from scanner.netaddr import in_scope, is_loopback, parse_server
 from scanner.probes.base import ProbeOptions
 from scanner.probes.scan_rate import parse_scan_rate
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack

@@ -14,7 +14,7 @@ from pathlib import Path
 from scanner import __version__
 from scanner.discovered import discovered_ssh
 from scanner.facts import FACTS, REPORT_ONLY, FactKind
-from scanner.inventory import ScopeError, in_scope
+from scanner.inventory import ScopeError
 from scanner.models import (
     Fact,
     InventoryInfo,
@@ -26,6 +26,7 @@ from scanner.models import (
     Service,
     ServiceReport,
 )
+from scanner.netaddr import in_scope
 from scanner.probes.base import Probe, ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.reconcile import host_ports
 from scanner.rulepack.conditions import Dynamic

@@ -29,10 +29,9 @@ from scanner.models import (
     SourceLocation,
     SshAccess,
 )
-from scanner.netaddr import is_ip
+from scanner.netaddr import Network, in_scope, is_ip
 from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
 TARGETS_FILE = "rempart-targets.txt"  # the virtual file --target services point at
 _DNS = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
@@ -140,12 +139,6 @@ def _date(doc: Document, text: str) -> dt.date:
     except ValueError:
         raise doc.error(("contract", "end_date"),
                         f"expected a date like 2027-06-30; got {text!r}") from None
-
-
-def in_scope(address: str, scope: Sequence[Network | str]) -> bool:
-    ip = ipaddress.ip_address(address)
-    nets = [ipaddress.ip_network(n) if isinstance(n, str) else n for n in scope]
-    return any(ip.version == n.version and ip in n for n in nets)
 
 
 def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def in_scope(address: str, scope: Sequence[Network | str]) -> bool:
+    """The scope guard: the address lies in one of the networks, of its own IP version."""
+    ip = ipaddress.ip_address(address)
+    nets = [ipaddress.ip_network(n) if isinstance(n, str) else n for n in scope]
+    return any(ip.version == n.version and ip in n for n in nets)
 
 
 def is_ip(text: str) -> bool:

@@ -25,6 +25,7 @@ EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.txt"
 # The judging core: rule conditions and evaluation, the verdict and exit status, the scope guard,
 # SARIF/JUnit severity mapping, the inventory and pack validators, waivers and the baseline diff.
 MODULES = (
+    "scanner/rulepack/operators.py",
     "scanner/rulepack/conditions.py",
     "scanner/rulepack/evaluate.py",
     "scanner/verdict.py",
@@ -34,7 +35,8 @@ MODULES = (
 # Fast tests (no servers) that exercise them; mutmut picks, per function, the ones that reach it.
 TESTS = (
     "tests/rules",
-    "tests/test_verdict.py",
+    "tests/test_operator_table.py",
+    "tests/reports/test_verdict_agreement.py",
     "tests/test_scope_guard.py",
     "tests/test_netaddr.py",
     "tests/test_inventory.py",

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from scanner.inventory import adhoc_inventory, in_scope, load_inventory
+from scanner.inventory import adhoc_inventory, load_inventory
+from scanner.netaddr import in_scope
 from scanner.yamlsrc import SourceError
 
 SCOPE = '[203.0.113.0/24, "2001:db8:1::/48"]'

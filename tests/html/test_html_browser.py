@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from reports import i18n
+from reports.html import render_html
 from tests.html import tools
 from tests.html.png import decode, luminance_variance
+from tests.reports.sample import make_large_result
 
 
 @pytest.fixture(scope="module")
@@ -81,5 +83,19 @@ def test_prints_to_a_multi_page_pdf(browser: dict[str, dict[str, Any]]) -> None:
 def test_nu_html_checker_finds_no_error(report_files: dict[str, Path]) -> None:
     tools.require_validator()
     errors = tools.vnu_errors(report_files["en"], report_files["fr"])
+    assert errors == [], "\n".join(
+        f"{e.get('url', '')}:{e.get('lastLine')}: {e['message']}" for e in errors[:20])
+
+
+def test_large_real_shaped_report_is_valid(tmp_path: Path) -> None:
+    """~40 hosts with long, hostile names and microsecond times, in both languages."""
+    tools.require_validator()
+    result = make_large_result()
+    files = []
+    for lang in ("en", "fr"):
+        files.append(tmp_path / f"large-{lang}.html")
+        files[-1].write_text(render_html(result, lang=lang), encoding="utf-8")
+        assert '<i>"x"</i>' not in files[-1].read_text(encoding="utf-8")  # escaped, not markup
+    errors = tools.vnu_errors(*files)
     assert errors == [], "\n".join(
         f"{e.get('url', '')}:{e.get('lastLine')}: {e['message']}" for e in errors[:20])

@@ -1,6 +1,7 @@
 """A realistic scan result shared by the report tests (and the HTML report's tests).
 
-Three services (https, smtp with STARTTLS, raw tls), two packs, every status. Some values are
+Three services (https, smtp with STARTTLS, raw tls), two packs, every status, microsecond times
+(as real scans have); make_large_result() adds ~36 hosts with long hostile names. Some values are
 hostile on purpose: a certificate subject full of HTML/JS, a 64 KB banner with control characters
 and rich markup, so that every formatter proves it treats server text as data.
 """
@@ -41,8 +42,8 @@ from scanner.models import (
     Unknown,
 )
 
-STARTED = datetime(2025, 3, 3, 8, 0, 0, tzinfo=UTC)
-FINISHED = STARTED + timedelta(minutes=2, seconds=13)
+STARTED = datetime(2025, 3, 3, 8, 0, 0, 417_293, tzinfo=UTC)  # real scans have microseconds
+FINISHED = STARTED + timedelta(minutes=2, seconds=13, microseconds=86_511)
 CONTRACT_END = date(2027, 6, 30)
 HOSTILE_SUBJECT = 'CN=<script>alert(1)</script>,O="><img src=x onerror=alert(2)>'
 TIMEOUT_REASON = "connection timed out after 5.0 s"
@@ -411,3 +412,27 @@ def make_sample_result() -> ScanResult:
         tool_version="0.1.0", started_at=STARTED, finished_at=FINISHED, inventory=INVENTORY,
         packs=(BASELINE, CUSTOM), rules=RULES, services=SERVICE_REPORTS, results=RESULTS,
     )
+
+
+LONG_LABEL = "très-long-nom-de-service-" * 4  # ~100 characters of one word: tables must wrap
+
+
+def make_large_result(copies: int = 36) -> ScanResult:
+    """The sample plus `copies` more hosts, each a copy of the three services under a long,
+    hostile name (markup, quotes, accents) with their results: an estate of ~100 services, as
+    real scans have, for the validators and the layout."""
+    base = make_sample_result()
+    hosts, reports, results = list(base.inventory.hosts), list(base.services), list(base.results)
+    for i in range(copies):
+        template = base.services[i % len(base.services)]
+        name = f"srv{i:02d}-{LONG_LABEL}<i>\"x\"</i>&amp;"
+        service = template.service.model_copy(update={
+            "host": name, "address": f"203.0.113.{100 + i}",
+            "dns_name": f"srv{i:02d}.{LONG_LABEL.replace('é', 'e')[:60]}.clinique-exemple.test"})
+        hosts.append(_host(service, 40 + 9 * i))
+        reports.append(template.model_copy(update={"service": service}))
+        results += [r.model_copy(update={"service": service.key}) for r in base.results
+                    if r.service == template.service.key]
+    inventory = base.inventory.model_copy(update={"hosts": tuple(hosts)})
+    return base.model_copy(update={"inventory": inventory, "services": tuple(reports),
+                                   "results": tuple(results)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from reports.html import render_html
 from reports.json_report import ResultLoadError, load_json, main, render_json, render_schema
 from reports.sarif import render_sarif
 from scanner.models import Message, MessageKey, ScanResult
-from tests.reports.sample import HOSTILE_SUBJECT, LONG_BANNER, make_sample_result
+from tests.reports.sample import HOSTILE_SUBJECT, LONG_BANNER, make_large_result, make_sample_result
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports" / "schema" / "result.schema.json"
 
@@ -44,8 +45,10 @@ def test_dict_insertion_order_does_not_change_the_text() -> None:
     assert render_json(other) == render_json(result)
 
 
-def test_round_trip() -> None:
-    result = make_sample_result()
+@pytest.mark.parametrize("make", [make_sample_result, make_large_result],
+                         ids=["sample", "large"])
+def test_round_trip(make: Callable[[], ScanResult]) -> None:
+    result = make()
     text = render_json(result)
     loaded = load_json(text)
     assert loaded == result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,12 @@ from reports.sarif import (
     slug,
 )
 from scanner.models import Message, MessageKey, RuleResult, ScanResult, ServiceReport, Status
-from tests.reports.sample import HOSTILE_SUBJECT, TIMEOUT_REASON, make_sample_result
+from tests.reports.sample import (
+    HOSTILE_SUBJECT,
+    TIMEOUT_REASON,
+    make_large_result,
+    make_sample_result,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports/schema/sarif-schema-2.1.0.json"
 # sha256 of sarif-2.1/prose/sarif-schema-2.1.0.json in oasis-tcs/sarif-spec (Draft-07 edition)
@@ -64,13 +70,19 @@ def test_schema_copy_is_the_official_file() -> None:
     jsonschema.Draft7Validator.check_schema(schema)
 
 
-def test_sample_validates_against_oasis_schema() -> None:
+@pytest.mark.parametrize("make", [make_sample_result, make_large_result],
+                         ids=["sample", "large"])
+def test_sample_validates_against_oasis_schema(make: Callable[[], ScanResult]) -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(
         schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
     )
-    errors = [e.message for e in validator.iter_errors(_log())]
+    log = _log(make())
+    errors = [e.message for e in validator.iter_errors(log)]
     assert errors == []
+    results = log["runs"][0]["results"]
+    fingerprints = {r["partialFingerprints"]["rempart/v1"] for r in results}
+    assert len(fingerprints) == len(results)  # ~100 services: no two findings merge
 
 
 def test_output_is_deterministic() -> None:
@@ -92,8 +104,8 @@ def test_one_run_with_driver_and_automation_details() -> None:
     assert run["automationDetails"]["id"] == "rempart/clinique-exemple/"
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is True
-    assert invocation["startTimeUtc"] == "2025-03-03T08:00:00Z"
-    assert invocation["endTimeUtc"] == "2025-03-03T08:02:13Z"
+    assert invocation["startTimeUtc"] == "2025-03-03T08:00:00.417293Z"  # RFC 3339 fraction
+    assert invocation["endTimeUtc"] == "2025-03-03T08:02:13.503804Z"
     srcroot = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
     assert srcroot == Path.cwd().as_uri() + "/"
 
