@@ -34,13 +34,30 @@ def render_json(result: ScanResult) -> str:
 def load_json(text: str | bytes) -> ScanResult:
     """Parse and validate a result written by `render_json`; raise ResultLoadError if invalid.
     Older schema versions are upgraded first (`upgrade`)."""
-    with contextlib.suppress(ValueError):  # not JSON: the validation below says so
+    with contextlib.suppress(ValueError, RecursionError):  # the validation below says why
         text = json.dumps(upgrade(json.loads(text)))
     try:
         # JSON mode: values such as dates are read as the JSON file writes them
-        return ScanResult.model_validate_json(text)
+        result = ScanResult.model_validate_json(text)
     except ValidationError as exc:
         raise ResultLoadError(_describe(exc)) from exc
+    _check_references(result)
+    return result
+
+
+def _check_references(result: ScanResult) -> None:
+    """Every result names a rule and a subject the file defines (reports look them up)."""
+    rules = {r.id for r in result.rules}
+    subjects = {s.service.key for s in result.services}
+    problems = [f"  results[{i}].rule_id: rule {r.rule_id} is not among the result's rules"
+                for i, r in enumerate(result.results) if r.rule_id not in rules]
+    problems += [f"  results[{i}].service: {r.service} is not among the result's services"
+                 for i, r in enumerate(result.results) if r.service not in subjects]
+    if problems:
+        more = len(problems) - _MAX_LISTED_ERRORS
+        raise ResultLoadError("\n".join(
+            [f"not a consistent Rempart scan result ({len(problems)} problem(s)):",
+             *problems[:_MAX_LISTED_ERRORS]] + ([f"  ... and {more} more"] if more > 0 else [])))
 
 
 def upgrade(data: Any) -> Any:

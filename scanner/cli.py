@@ -17,8 +17,10 @@ from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
+from scanner.limits import MAX_RESULT_BYTES, describe, read_bounded
 from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
 from scanner.netaddr import in_scope, is_loopback, parse_server
+from scanner.outputs import OutputError, check_outputs, write_atomic
 from scanner.probes.base import ProbeOptions
 from scanner.probes.scan_rate import parse_scan_rate
 from scanner.rulepack.loader import BUILTIN_PACKS, DEFAULT_PACKS, load_pack
@@ -85,20 +87,44 @@ def load_rules(refs: Sequence[str], no_default: bool) -> RuleSet:
     return build_ruleset([load_pack(n) for n in names])
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}")
-
-
 def write_reports(result: ScanResult, outputs: dict[ReportFormat, Path | None], lang: str,
                   base_dir: Path) -> None:
-    for fmt, path in outputs.items():
-        if path is not None:
-            _write(path, render(fmt, result, base_dir=base_dir, lang=lang))
-            _echo(f"wrote {fmt.value.upper()} report: {path}", err=True)
+    """Render every report first, then write each atomically (whole or not at all)."""
+    texts = {fmt: render(fmt, result, base_dir=base_dir, lang=lang)
+             for fmt, path in outputs.items() if path is not None}
+    for fmt, text in texts.items():
+        path = outputs[fmt]
+        assert path is not None
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            _fail(f"cannot write {path}: {exc.strerror or exc}")
+        _echo(f"wrote {fmt.value.upper()} report: {path}", err=True)
+
+
+def check_report_paths(outputs: dict[ReportFormat, Path | None],
+                       inputs: Sequence[tuple[str, Path]]) -> None:
+    """Before any work: outputs writable, distinct, and none of them an input."""
+    try:
+        check_outputs({f"--{'json' if fmt is ReportFormat.JSON else fmt.value}": path
+                       for fmt, path in outputs.items()}, inputs)
+    except OutputError as exc:
+        _fail(str(exc))
+
+
+def scan_inputs(inventory: Path | None, rule_refs: Sequence[str], ca_file: Path | None,
+                inv: InventoryInfo) -> list[tuple[str, Path]]:
+    """Every file a scan reads, which no report may overwrite."""
+    found = [("the inventory", inventory)] if inventory else []
+    found += [("a rule pack", Path(r)) for r in rule_refs if r not in BUILTIN_PACKS]
+    found += [("--ca-file", ca_file)] if ca_file else []
+    for v in inv.vantages:
+        found += [(f"vantage {v.name}", Path(v.key_file)),
+                  (f"vantage {v.name}", Path(v.known_hosts))]
+    for a in inv.ssh_access:
+        found += [(f"SSH access to {a.host}", Path(a.known_hosts))]
+        found += [(f"SSH access to {a.host}", Path(a.key_file))] if a.key_file else []
+    return [(what, path) for what, path in found if path is not None]
 
 
 def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
@@ -200,17 +226,18 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     else:
         inv = adhoc_inventory(targets, scopes, contract_end)
     rules = load_rules(rule_refs, no_default_rules)
+    outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html}
+    check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
     probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
                           scan_rate)
     if not quiet:  # a line per host as its exposure scan ends
-        probe = replace(probe, on_progress=lambda line: click.echo(line, err=True))
+        probe = replace(probe, on_progress=lambda line: _echo(line, err=True))
     options = ScanOptions(concurrency=concurrency, timeout=timeout,
                           service_budget=service_budget, ca_file=ca_file, probe=probe)
     from scanner.progress import scan_with_progress
 
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
-    write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
-                           ReportFormat.HTML: html}, lang, Path.cwd())
+    write_reports(result, outputs, lang, Path.cwd())
     if not quiet:
         _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
     sys.exit(exit_code(result, Severity(fail_on)))
@@ -265,12 +292,17 @@ def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: P
     """
     from reports.json_report import load_json
 
+    outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html}
+    check_report_paths(outputs, [("the JSON result read", result_json)])
     try:
-        result = load_json(result_json.read_text(encoding="utf-8"))
+        text = read_bounded(result_json, MAX_RESULT_BYTES)
+    except OSError as exc:
+        _fail(f"{result_json}: cannot read: {describe(exc)}")
+    try:
+        result = load_json(text)
     except Exception as exc:
         _fail(f"{result_json}: not a Rempart JSON result: {exc}")
-    write_reports(result, {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
-                           ReportFormat.HTML: html}, lang, Path.cwd())
+    write_reports(result, outputs, lang, Path.cwd())
     sys.exit(exit_code(result, Severity(fail_on)))
 
 

@@ -12,6 +12,7 @@ from scanner.demo.servers.launcher import start_servers
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Severity
+from scanner.outputs import write_atomic
 from scanner.probes.base import ProbeOptions
 from scanner.progress import scan_with_progress
 from scanner.rulepack.loader import DEFAULT_PACKS, load_pack
@@ -38,7 +39,7 @@ def run_demo(out: Path, lang: str) -> int:
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html"}
     for fmt, path in outputs.items():
-        path.write_text(render(fmt, result, base_dir=out, lang=lang), encoding="utf-8")
+        write_atomic(path, render(fmt, result, base_dir=out, lang=lang))
     click.echo(render(ReportFormat.CONSOLE, result, base_dir=out))
     for fmt, path in outputs.items():
         click.echo(f"wrote {fmt.value.upper()}: {path}")
