@@ -106,7 +106,7 @@ def _table(shown: list[RuleResult], rules: dict[str, RuleInfo], result: ScanResu
             service,
             Text(clean(r.rule_id)),
             Text(words.t(f"severity.{severity.value}").lower(), style=SEVERITY_STYLE[severity]),
-            Text(words.t(f"console.status.{r.status.value}"), style=STATUS_STYLE[r.status]),
+            Text(words.t(f"console.status.{r.status.value}"), style=STATUS_STYLE.get(r.status, "")),
             _message(r, result, words),
         )
     return table
@@ -131,7 +131,7 @@ def totals_line(counts: dict[Status, int], words: Wording) -> Text:
         if i:
             line.append(", ")
         line.append(f"{counts[status]} {words.t(f'console.total.{status.value}')}",
-                    style=STATUS_STYLE[status])
+                    style=STATUS_STYLE.get(status, ""))
     return line
 
 

@@ -2,7 +2,8 @@
 
 `STATUS_TABLE` is the only place that ranks statuses: worst first, each with the verdict one
 result of that status pushes the whole scan to (None: it says nothing either way). Adding a
-status (e.g. `waived`) is one line here plus its member in `scanner.models.Status`.
+status (e.g. `waived`) is one line here, its member in `scanner.models.Status` and its words in
+the catalogues (`status.*`, `console.status.*`, `console.total.*`: a test lists them).
 """
 
 from __future__ import annotations
