@@ -36,9 +36,10 @@ def expected(mix: tuple[Status, ...]) -> str:
 
 
 def _result_with(mix: tuple[Status, ...]) -> ScanResult:
-    """One result per status of `mix`."""
+    """One result per status of `mix` (a sample result of that status, else one restated)."""
     sample = make_sample_result()
-    picked = [next(r for r in sample.results if r.status is status) for status in mix]
+    picked = [next((r for r in sample.results if r.status is status),
+                   sample.results[0].model_copy(update={"status": status})) for status in mix]
     return sample.model_copy(update={"results": tuple(picked)})
 
 
