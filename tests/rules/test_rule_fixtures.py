@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from reports.wording import Wording
 from scanner.facts import FACTS, FactKind
 from scanner.models import (
     Fact,
@@ -72,6 +73,11 @@ def test_fixture(path: Path) -> None:
     if result.status in (Status.PASS, Status.FAIL):
         assert result.evidence, "a verdict without evidence"
         assert all(e.expected is not None and e.actual is not None for e in result.evidence)
+    for lang in ("en", "fr"):  # every result can be worded in every language
+        words = Wording(lang)
+        lines = [words.message(result), *(words.line(e) for e in result.evidence)]
+        assert any(lines), (lang, result)
+        assert all("{" not in line for line in lines), lines  # no placeholder left unfilled
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
