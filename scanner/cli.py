@@ -151,7 +151,7 @@ output_options = [
     click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write the HTML audit report here."),
     click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
-                 help="Language of the HTML report."),
+                 help="Language of the HTML report and of the printed summary."),
 ]
 
 
@@ -239,7 +239,8 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
     write_reports(result, outputs, lang, Path.cwd())
     if not quiet:
-        _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose))
+        _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose,
+                     lang=lang))
     sys.exit(exit_code(result, Severity(fail_on)))
 
 

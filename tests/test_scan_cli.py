@@ -213,3 +213,16 @@ def test_https_target_gets_its_port_80_checked(tmp_path: Path) -> None:
     assert result.service("target1:80/http").service.context == {
         "http.companion_ports": ("8443",)}
     assert web.connections == 1
+
+
+def test_summary_in_the_report_language(tmp_path: Path, tls_servers: RunningServers,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("inventory.yaml").write_text(inventory(tls_servers, ("tls10", "https")))
+    out = CliRunner().invoke(main, ["scan", "inventory.yaml", *TLS_ONLY, "--timeout", "1",
+                                    "--lang", "fr"])
+    assert out.exit_code == 1, out.output
+    lines = out.output.strip().splitlines()
+    assert lines[-1].startswith("Verdict\u00a0: NON CONFORME ("), lines[-1]
+    assert "tls.protocols\u00a0: attendu aucun de " in out.output
+    assert "expected" not in out.output and "found" not in out.output

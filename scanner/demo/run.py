@@ -40,7 +40,7 @@ def run_demo(out: Path, lang: str) -> int:
                ReportFormat.HTML: out / "report.html"}
     for fmt, path in outputs.items():
         write_atomic(path, render(fmt, result, base_dir=out, lang=lang))
-    click.echo(render(ReportFormat.CONSOLE, result, base_dir=out))
+    click.echo(render(ReportFormat.CONSOLE, result, base_dir=out, lang=lang))
     for fmt, path in outputs.items():
         click.echo(f"wrote {fmt.value.upper()}: {path}")
     status = exit_code(result, Severity.LOW)
