@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sshlab.sshd import HARDENED, WEAK, Sshd, free_port, keygen, missing_sshd
+from scanner.demo.sshd import HARDENED, WEAK, Sshd, free_port, keygen, missing_sshd
 
 
 @pytest.fixture(scope="session")

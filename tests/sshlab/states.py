@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.sshlab.hostlab import HostLab, HostState
+from scanner.demo.nshosts import HostLab, HostState
 
 HOUR, DAY = 3600, 86400
 DROP = """table inet filter {

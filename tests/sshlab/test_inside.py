@@ -18,6 +18,8 @@ import pytest
 from reports.formats import ReportFormat, render
 from reports.json_report import load_json
 from reports.wording import Wording
+from scanner.demo.nshosts import HostLab, LabHost, missing_requirements
+from scanner.demo.sshd import keygen
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import (
@@ -36,8 +38,6 @@ from scanner.rulepack.loader import load_pack
 from scanner.rulepack.model import RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.yamlsrc import SourceError
-from tests.sshlab.hostlab import HostLab, LabHost, missing_requirements
-from tests.sshlab.sshd import keygen
 from tests.sshlab.states import bad_state, good_state, inventory, mixed_state, prepare_backups
 
 RULES = build_ruleset([load_pack("host-baseline")])

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from scanner.demo.sshd import Sshd
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import adhoc_inventory
 from scanner.models import (
@@ -29,7 +30,6 @@ from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.ssh_audit import SshAuditProbe
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
-from tests.sshlab.sshd import Sshd
 
 SSH_RULES = ("SSH-KEX-001", "SSH-KEX-002", "SSH-CIPH-001", "SSH-MAC-001", "SSH-HOSTKEY-001",
              "SSH-HOSTKEY-002", "SSH-VERSION-001")

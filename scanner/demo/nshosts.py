@@ -1,4 +1,5 @@
-"""Throwaway hosts for the host checks: a real sshd in its own network, mount and PID namespaces.
+"""Throwaway hosts for the host checks (demo and tests): a real sshd in its own network, mount
+and PID namespaces (root only).
 
 Each host gets a network namespace (its own nftables ruleset and sockets) joined to the root
 namespace by a veth pair with a /30 from a documentation block no route of this machine uses
@@ -27,8 +28,19 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import IO
 
-from tests.netlab.lab import BLOCKS, _used_networks
-from tests.sshlab.sshd import SBIN, Sshd, keygen
+from scanner.demo.sshd import SBIN, Sshd, keygen
+
+# the documentation ranges only (RFC 5737), in /26 blocks; lock files shared with the tests'
+# network lab (tests/netlab/lab.py) so that concurrent labs never take the same block
+BLOCKS = [IPv4Network(f"{p}.{64 * k}/26") for p in ("203.0.113", "198.51.100") for k in range(4)]
+
+
+def _used_networks() -> list[IPv4Network]:
+    """Every IPv4 destination of this machine's routing tables but the default route."""
+    done = subprocess.run(["ip", "-j", "-4", "route", "show", "table", "all"],
+                          capture_output=True, text=True, check=True)
+    return [IPv4Network(r["dst"], strict=False) for r in json.loads(done.stdout or "[]")
+            if r["dst"] != "default"]
 
 REAL_SS = shutil.which("ss", path=SBIN) or "/usr/bin/ss"
 SS_WRAPPER = """#!/bin/sh
@@ -101,6 +113,8 @@ def remove_leftovers(also: int | None = None) -> None:
 
 
 class HostLab:
+    """Namespaced hosts sharing one client key and one known_hosts file."""
+
     def __init__(self, workdir: Path) -> None:
         self.dir, self.pid = workdir, os.getpid()
         self.hosts: dict[str, LabHost] = {}
@@ -117,10 +131,10 @@ class HostLab:
         while time.monotonic() < end:
             used = _used_networks()
             for block in BLOCKS:
-                if block.network_address.packed[0] == 192 or any(block.overlaps(n)
-                                                                for n in used):
-                    continue  # only 198.51.100.0/24 and 203.0.113.0/24, and only unused
-                f = open(f"/tmp/rmp-netlab-{block.network_address}.lock", "a")  # noqa: SIM115
+                if any(block.overlaps(n) for n in used):
+                    continue  # this machine (or another lab) uses these addresses
+                lock = f"/tmp/rmp-netlab-{block.network_address}.lock"  # noqa: S108 (shared)
+                f = open(lock, "a")  # noqa: SIM115
                 try:
                     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
