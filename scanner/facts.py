@@ -41,7 +41,6 @@ REDIRECT_SCHEMES = ("https", "http", "none", "other")
 SSH = frozenset({ServiceProtocol.SSH})
 INSIDE = frozenset({ServiceProtocol.INSIDE})
 FIREWALL_POLICIES = ("drop", "reject", "accept")
-ROOT_LOGIN = ("yes", "no", "prohibit-password", "without-password", "forced-commands-only")
 WORKER_KINDS = ("root", "login_user", "service_user")
 OPS_KINDS = ("backup", "monitoring")
 SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
@@ -177,10 +176,12 @@ _SPECS = (
     FactSpec("host.listening", FactKind.SET, "inside",
              "Sockets listening on other than loopback addresses, as PORT/tcp or PORT/udp "
              "(detail: address and process)", services=INSIDE),
-    FactSpec("host.sshd_permit_root_login", FactKind.STR, "inside",
-             "Effective PermitRootLogin of sshd", ROOT_LOGIN, services=INSIDE),
-    FactSpec("host.sshd_password_authentication", FactKind.STR, "inside",
-             "Effective PasswordAuthentication of sshd", ("yes", "no"), services=INSIDE),
+    FactSpec("host.sshd_root_password_login", FactKind.BOOL, "inside",
+             "sshd lets root log in with a password (effective PermitRootLogin yes, and "
+             "PasswordAuthentication or KbdInteractiveAuthentication yes)", services=INSIDE),
+    FactSpec("host.sshd_password_login", FactKind.BOOL, "inside",
+             "sshd accepts passwords (effective PasswordAuthentication or "
+             "KbdInteractiveAuthentication yes)", services=INSIDE),
     FactSpec("host.web_workers", FactKind.SET, "inside",
              "Kinds of account the web server's worker processes run as (detail: process and "
              "user); not applicable without a web server", WORKER_KINDS, services=INSIDE),

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from reports.json_report import load_json
 from scanner.cli import main
+from scanner.demo.ssh_estate import why_not
 from scanner.models import ScanResult, Status
 from scanner.probes.nmap_runner import find_nmap
 from tests.html import tools
@@ -115,3 +116,24 @@ def test_french_report_of_the_demo_has_no_english_prose(demo_reports: list[Path]
     marked = re.findall(r'<(\w+)[^>]*\blang="en"[^>]*>', fr)
     assert marked and set(marked) == {"span"}
     assert all('class="data"' in tag for tag in re.findall(r'<span[^>]*\blang="en"[^>]*>', fr))
+
+
+def test_demo_ssh_hosts_tell_their_story(demo: tuple[Path, ScanResult, str]) -> None:
+    _, result, output = demo
+    why = why_not()
+    if why is not None:  # not root: the demo says why it has no SSH hosts
+        assert f"no SSH hosts: {why}" in output
+        return
+    pack = {r.id for r in result.rules if r.pack == "host-baseline"}
+
+    def verdicts(host: str) -> dict[str, Status]:
+        return {r.rule_id: r.status for r in result.results
+                if r.rule_id in pack and r.service.split(":")[0].split("/")[0] == host}
+
+    assert verdicts("bastion") == dict.fromkeys(pack, Status.PASS)
+    legacy = verdicts("legacy-ssh")
+    assert legacy.pop("SSH-VERSION-001") is Status.PASS  # a current OpenSSH, badly configured
+    assert legacy == dict.fromkeys(pack - {"SSH-VERSION-001"}, Status.FAIL)
+    views = {(p.host, p.port): p.verdict for p in result.host_ports}
+    assert views[("bastion", "45432/tcp")] == "filtered"
+    assert views[("legacy-ssh", "6379/tcp")] == "exposed"

@@ -85,8 +85,10 @@ def test_sshd_files_first_value_wins_includes_in_place_match_ignored() -> None:
     got = parse.sshd_files(text)
     assert got["permitrootlogin"] == "no"  # the included file comes first
     assert got["passwordauthentication"] == "yes"  # the Match block does not count
-    assert parse.sshd_t("permitrootlogin without-password\npasswordauthentication no\n") == {
-        "permitrootlogin": "without-password", "passwordauthentication": "no"}
+    assert parse.sshd_t("permitrootlogin without-password\npasswordauthentication no\n"
+                        "kbdinteractiveauthentication no\n") == {
+        "permitrootlogin": "without-password", "passwordauthentication": "no",
+        "kbdinteractiveauthentication": "no"}
 
 
 def test_logrotate_retention() -> None:

@@ -67,6 +67,8 @@ class HostState:
     daemons: list[tuple[str, str]] = field(default_factory=list)  # (process name, user)
     listen: list[str] = field(default_factory=list)  # "0.0.0.0:443" (TCP, inside the host)
     sshd_settings: dict[str, str] = field(default_factory=dict)
+    ssh_port: int = 22
+    host_keys: tuple[tuple[str, int | None], ...] = (("ed25519", None),)  # (type, bits)
 
 
 @dataclass
@@ -181,10 +183,11 @@ class HostLab:
             target.write_text(text)
             if rel.startswith("sudoers"):
                 target.chmod(0o440)
-        hostkey = keygen(hdir / "ssh_host_ed25519_key", "ed25519")
+        hostkeys = [keygen(hdir / f"ssh_host_{kind}{bits or ''}_key", kind, bits)
+                    for kind, bits in state.host_keys]
         (hdir / "etc" / "ssh").mkdir(exist_ok=True)  # readable by every account, unlike tmp
         (hdir / "etc" / "ssh" / "authorized_keys").write_text(self.authorized.read_text())
-        sshd = Sshd(hdir, state.name, host_ip, 22, [hostkey],
+        sshd = Sshd(hdir, state.name, host_ip, state.ssh_port, hostkeys,
                     Path("/etc/ssh/authorized_keys"), state.sshd_settings)
         (hdir / "etc" / "ssh" / "sshd_config").write_text(sshd.config().read_text())
         (hdir / "ss").write_text(SS_WRAPPER.format(mode=hdir / "ss-mode", real=hdir / "ss.real"))

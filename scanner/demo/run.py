@@ -9,6 +9,7 @@ import click
 from reports.formats import ReportFormat, render
 from scanner.demo.estate import SCAN_PORTS, build_estate, inventory_yaml
 from scanner.demo.servers.launcher import start_servers
+from scanner.demo.ssh_estate import STORIES, add_to_inventory, ssh_hosts, why_not
 from scanner.engine import ScanOptions, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import Severity
@@ -25,16 +26,25 @@ def run_demo(out: Path, lang: str) -> int:
     shown, out = out, out.resolve()  # server children run elsewhere: absolute paths
     click.echo(f"rempart demo: building the demo estate in {shown}/", err=True)
     estate = build_estate(out / "pki")
-    with start_servers(estate.specs(), out / "servers") as servers:
+    with start_servers(estate.specs(), out / "servers") as servers, \
+            ssh_hosts(out / "ssh") as ssh_lab:
         ports = {s.name: servers.port(s.name) for s in estate.specs()}
         for host in estate.hosts:
             click.echo(f"  {host.name:<16} {host.address:<11} {host.story}", err=True)
+        text = inventory_yaml(estate, ports)
+        if ssh_lab is not None:
+            text = add_to_inventory(text, ssh_lab)
+            for name, lab_host in ssh_lab.hosts.items():
+                click.echo(f"  {name:<16} {lab_host.address:<11} {STORIES[name]}", err=True)
+        else:
+            click.echo(f"  (no SSH hosts: {why_not()})", err=True)
         inventory_path = out / "inventory.yaml"
-        inventory_path.write_text(inventory_yaml(estate, ports), encoding="utf-8")
+        inventory_path.write_text(text, encoding="utf-8")
         inventory = load_inventory(inventory_path)
         rules = build_ruleset([load_pack(p) for p in DEFAULT_PACKS])
         options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file,
-                              probe=ProbeOptions(ports=SCAN_PORTS))
+                              probe=ProbeOptions(ports=SCAN_PORTS, ssh_access={
+                                  a.host: a for a in inventory.ssh_access}))
         result = scan_with_progress(inventory, rules, options, run_scan, show=True)
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html"}

@@ -12,14 +12,13 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from typing import ClassVar
 
 import paramiko
-from paramiko.kex_curve25519 import KexCurve25519
 
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.ssh_wire import ServerHello, read_hello
+from scanner.probes.vantage import RfcTransport
 
 IDENT = "ssh.ident"
 VERSION = "ssh.openssh_version"
@@ -38,17 +37,6 @@ _FAMILIES = {"ssh-ed25519": "ed25519", "ecdsa-sha2-nistp256": "ecdsa-p256",
 logging.getLogger("paramiko").addHandler(logging.NullHandler())  # failures are facts, not logs
 
 
-class _KeyReader(paramiko.Transport):
-    """paramiko knows RFC 8731's curve25519-sha256 only by its older @libssh.org name, and
-    servers hardened by the usual guides offer only the RFC name."""
-
-    _kex_info: ClassVar[dict[str, type]] = {
-        **paramiko.Transport._kex_info,  # type: ignore[attr-defined]
-        "curve25519-sha256": KexCurve25519}
-    _preferred_kex: ClassVar[tuple[str, ...]] = (
-        "curve25519-sha256", *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
-
-
 def openssh_version(ident: str) -> int | None:
     """`SSH-2.0-OpenSSH_9.2p1 ...` -> 902 (major × 100 + minor); None for other software."""
     m = _OPENSSH.match(ident)
@@ -59,7 +47,7 @@ def fetch_host_key(ctx: ProbeContext, target: ProbeTarget, algorithm: str) -> pa
     """One handshake limited to `algorithm`; returns the server's key (never authenticates)."""
     sock = ctx.connect(target)
     left = max(0.1, min(ctx.timeout, ctx.deadline - time.monotonic()))
-    transport = _KeyReader(sock)
+    transport = RfcTransport(sock)
     try:
         transport.banner_timeout = transport.handshake_timeout = left
         transport.get_security_options().key_types = (algorithm,)

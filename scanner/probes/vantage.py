@@ -14,8 +14,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 import paramiko
+from paramiko.kex_curve25519 import KexCurve25519
 
 from scanner.limits import (
     MAX_KEY_BYTES,
@@ -48,6 +50,17 @@ Attempt = tuple[str, int]  # (IP address, TCP port)
 class RemoteResult:
     tool: str  # how the vantage connected, e.g. "bash /dev/tcp"
     states: dict[Attempt, State]
+
+
+class RfcTransport(paramiko.Transport):
+    """paramiko knows RFC 8731's curve25519-sha256 only by its older @libssh.org name, and
+    servers hardened by the usual guides offer only the RFC name."""
+
+    _kex_info: ClassVar[dict[str, type]] = {
+        **paramiko.Transport._kex_info,  # type: ignore[attr-defined]
+        "curve25519-sha256": KexCurve25519}
+    _preferred_kex: ClassVar[tuple[str, ...]] = (
+        "curve25519-sha256", *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
 
 
 class _UnknownHostKey(Exception):
@@ -133,7 +146,8 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
             client.connect(login.address, port=port, username=user,
                            key_filename=login.key_file, look_for_keys=False,
                            allow_agent=login.agent, timeout=step, banner_timeout=step,
-                           auth_timeout=step, channel_timeout=step)
+                           auth_timeout=step, channel_timeout=step,
+                           transport_factory=RfcTransport)  # type: ignore[arg-type]  # stub
         except _UnknownHostKey as exc:
             raise ProbeFailure(f"host key of {where} not in {login.known_hosts} (port "
                                f"{port}): it presented {fingerprint(exc.key)}; check this "

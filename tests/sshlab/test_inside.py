@@ -109,8 +109,9 @@ def test_scan_account_with_sudo_for_named_commands_only(
     sudoers = facts["host.sudo_accounts"]  # /etc/sudoers is root-only and not in `sudo:`
     assert sudoers.status is ProbeStatus.ERROR and "not permitted" in (sudoers.reason or "")
     assert verdicts(result, "good")["HST-ACCT-002"] is Status.ERROR
-    sshd = facts["host.sshd_permit_root_login"]  # sshd -T needs root: the files are read
-    assert sshd.value == "prohibit-password" and "configuration files" in sshd.summary
+    sshd = facts["host.sshd_root_password_login"]  # sshd -T needs root: the files are read
+    assert sshd.value is False and "configuration files" in sshd.summary
+    assert "permitrootlogin prohibit-password" in sshd.summary
 
 
 def test_without_sudo_the_firewall_rule_is_an_error(

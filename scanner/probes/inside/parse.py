@@ -127,7 +127,9 @@ def _port_key(value: str) -> tuple[int, str]:
 
 # ---- sshd -------------------------------------------------------------------------------
 
-SSHD_DEFAULTS = {"permitrootlogin": "prohibit-password", "passwordauthentication": "yes"}
+SSHD_DEFAULTS = {"permitrootlogin": "prohibit-password", "passwordauthentication": "yes",
+                 "kbdinteractiveauthentication": "yes"}
+PASSWORD_KEYS = ("passwordauthentication", "kbdinteractiveauthentication")
 
 
 def sshd_t(text: str) -> dict[str, str]:
@@ -138,7 +140,7 @@ def sshd_t(text: str) -> dict[str, str]:
             out[key.lower()] = value.strip()
     if "permitrootlogin" not in out:
         raise ValueError("sshd -T printed no permitrootlogin line")
-    return out
+    return {**SSHD_DEFAULTS, **out}
 
 
 def grep_files(text: str) -> dict[str, list[str]]:
@@ -177,7 +179,8 @@ def sshd_files(text: str, main: str = "/etc/ssh/sshd_config") -> dict[str, str]:
                             return False
                 continue
             if len(words) > 1:
-                out.setdefault(key, words[1].lower())
+                out.setdefault("kbdinteractiveauthentication" if key ==
+                               "challengeresponseauthentication" else key, words[1].lower())
         return True
 
     walk(main, 0)

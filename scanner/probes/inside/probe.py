@@ -20,8 +20,8 @@ from scanner.probes.vantage import Login
 NEEDS: dict[str, tuple[str, ...]] = {
     "host.firewall_policy": ("nft", "iptables"),
     "host.listening": ("ss",),
-    "host.sshd_permit_root_login": ("sshd_t", "sshd_files"),
-    "host.sshd_password_authentication": ("sshd_t", "sshd_files"),
+    "host.sshd_root_password_login": ("sshd_t", "sshd_files"),
+    "host.sshd_password_login": ("sshd_t", "sshd_files"),
     "host.web_workers": ("ps", "passwd"),
     "host.log_retention_days": ("logrotate", "journald"),
     "host.log_forward_targets": ("rsyslog", "journal_upload", "ps"),
@@ -195,13 +195,18 @@ class Answers:
                     f"sshd configuration files (sshd -T unusable: {exc}); first value wins, "
                     "Match blocks ignored, OpenSSH defaults for unset keywords")
 
-    def _sshd_permit_root_login(self, _: object) -> tuple[FactValue, str]:
+    def _sshd_password_login(self, _: object) -> tuple[FactValue, str]:
+        """Passwords are typed through PasswordAuthentication or keyboard-interactive."""
         settings, how = self._sshd()
-        return settings["permitrootlogin"], how
+        shown = ", ".join(f"{k} {settings[k]}" for k in parse.PASSWORD_KEYS)
+        return any(settings[k] == "yes" for k in parse.PASSWORD_KEYS), f"{shown} ({how})"
 
-    def _sshd_password_authentication(self, _: object) -> tuple[FactValue, str]:
-        settings, how = self._sshd()
-        return settings["passwordauthentication"], how
+    def _sshd_root_password_login(self, _: object) -> tuple[FactValue, str]:
+        """PermitRootLogin yes, with a way to type a password."""
+        settings, _ = self._sshd()
+        password, shown = self._sshd_password_login(None)
+        root = settings["permitrootlogin"]
+        return root == "yes" and bool(password), f"permitrootlogin {root}, {shown}"
 
     # ---- processes
 
