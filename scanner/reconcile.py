@@ -58,6 +58,9 @@ def host_ports(inventory: InventoryInfo, reports: Sequence[ServiceReport]
             continue
         allowed_ports = inventory.roles.get(host.role or "") if host.role else None
         ports = set(open_ports) | set(sockets) | set(allowed_ports or ())
+        open_fact = outside.fact("ports.open")
+        if open_fact is None or "(-sU)" not in open_fact.summary:  # UDP was not scanned:
+            ports = {p for p in ports if p.endswith("/tcp")}  # "not reachable" would be a guess
         for port in sorted(ports, key=lambda p: (int(p.split("/")[0]), p)):
             detail = sockets[port].detail if port in sockets else ""
             listening, wide = port in sockets, _all_interfaces(detail)
