@@ -138,6 +138,7 @@ def test_typed_values() -> None:
     assert typed((*obs("TLSv1.2"), "x", 443)) == ListValue(items=("TLSv1.2", "x", 443))
     assert typed((1.5,)) == ListValue(items=("1.5",))
     assert typed(None) == TextValue(text="None")
+    assert typed(dt.date(2027, 1, 1)) == TextValue(text="2027-01-01")
 
 
 def cond(fact: str, op: str, operand: Any, facts: dict[str, Fact], exclude: Any = None,
@@ -167,6 +168,9 @@ def test_condition_exclusions_and_aliases() -> None:
     assert ev.actual == ListValue(items=("secp256r1",))
     literal = cond("tls12.groups", "subset_of", ("P-256",), facts, exclude=("X25519",))
     assert literal.ok is True and literal.evidence[0].excluded == ("x25519",)
+    by_param = cond("tls12.groups", "subset_of", ("P-256",), facts, exclude="${params.extra}",
+                    params={"extra": ("X25519",)})
+    assert by_param.ok is True and by_param.evidence[0].excluded == ("x25519",)
     nothing = cond("tls12.groups", "subset_of", ("P-256",), facts, exclude="${role.none}")
     assert nothing.ok is False and nothing.evidence[0].excluded == ()
 
@@ -248,6 +252,14 @@ rules:
     check: {fact: cert.key_bits, at_least: "${params.bits}"}
     rationale: r
     remediation: r
+  - id: CORE-NEW-001
+    title: Certificates issued before the scan are checked for their name
+    severity: low
+    requirements: [REQ-X-01]
+    when: {fact: cert.not_before, before: "${scan.time}"}
+    check: {fact: cert.hostname_match, equals: true}
+    rationale: r
+    remediation: r
   - id: CORE-PORT-001
     title: Host ports
     severity: low
@@ -279,6 +291,15 @@ def test_precondition_reads_parameters(rules: dict[str, Rule]) -> None:
     assert [e.fact for e in skipped.evidence] == ["cert.key_type"]
     unknown = evaluate_rule(rule, HTTPS, {}, DYN)
     assert unknown.status is Status.ERROR and unknown.message.key is MessageKey.UNCHECKED
+
+
+def test_precondition_reads_scan_values(rules: dict[str, Rule]) -> None:
+    rule = rules["CORE-NEW-001"]
+    facts = {"cert.not_before": done("cert.not_before", NOW - dt.timedelta(days=1)),
+             "cert.hostname_match": done("cert.hostname_match", False)}
+    assert evaluate_rule(rule, HTTPS, facts, DYN).status is Status.FAIL
+    future = {**facts, "cert.not_before": done("cert.not_before", NOW)}
+    assert evaluate_rule(rule, HTTPS, future, DYN).status is Status.NOT_APPLICABLE
 
 
 def test_a_fact_that_does_not_exist_for_the_subject(rules: dict[str, Rule]) -> None:

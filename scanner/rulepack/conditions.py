@@ -156,10 +156,8 @@ def _judge_set(op: str, seen: tuple[Observation, ...], want: object
     assert isinstance(want, tuple)
     wanted = frozenset(GROUP_ALIASES.get(str(w), str(w)) for w in want)
     ok = holds(values, wanted)
-    if op == "none_of":
-        return ok, tuple(o for o in seen if o.value in wanted), ()
     if op == "subset_of":
         return ok, tuple(o for o in seen if o.value not in wanted), ()
     if op == "all_of":
         return ok, (), tuple(sorted(wanted - values))
-    return ok, tuple(o for o in seen if o.value in wanted), ()  # any_of: what matched
+    return ok, tuple(o for o in seen if o.value in wanted), ()  # none_of: offending; any_of: hits
