@@ -37,11 +37,12 @@ log = logging.getLogger("rempart")  # a probe crash is logged with its traceback
 
 # certificate reuses tls
 PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside",
-               "vulnerabilities")
+               "vulnerabilities", "dns")
 
 
 def default_probes() -> dict[str, Probe]:
     from scanner.probes.certificate import CertificateProbe
+    from scanner.probes.dns_migration import DnsMigrationProbe
     from scanner.probes.flows import FlowsProbe
     from scanner.probes.http import HttpProbe
     from scanner.probes.inside.probe import InsideProbe
@@ -52,7 +53,8 @@ def default_probes() -> dict[str, Probe]:
     from scanner.probes.vulns.probe import VulnerabilitiesProbe
 
     probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), FlowsProbe(),
-                           SpfProbe(), SshAuditProbe(), InsideProbe(), VulnerabilitiesProbe()]
+                           SpfProbe(), SshAuditProbe(), InsideProbe(), VulnerabilitiesProbe(),
+                           DnsMigrationProbe()]
     return {p.name: p for p in probes}
 
 

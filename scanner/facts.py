@@ -101,6 +101,10 @@ _SPECS = (
     FactSpec("tls.session_resumption", FactKind.SET, "vulnerabilities",
              "Session resumption mechanisms that work: session_id, tls_ticket (sslyze)",
              ("session_id", "tls_ticket")),
+    FactSpec("dns.addresses", FactKind.SET, "dns",
+             "Addresses the host's DNS name resolves to (A and AAAA, through --dns-server or "
+             "the system resolver; detail: the record)",
+             services=frozenset(p for p in ServiceProtocol if p.network_service)),
     FactSpec("cert.present", FactKind.BOOL, "certificate",
              "The server presents a certificate"),
     FactSpec("cert.chain", FactKind.CHAIN, "certificate",

@@ -96,11 +96,13 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                                 f"already declared (host {endpoints[key]})")
             endpoints[key] = raw["name"]
             protected = tuple(svc.get("protected_urls") or ())
+            context = {"http.protected_urls": protected} if protected else {}
+            if address is not None and dns_name is not None:  # REQ-NET-07: name -> address
+                context["host.address"] = (address,)
             services.append(Service(
                 host=raw["name"], address=address, dns_name=dns_name, port=svc["port"],
                 protocol=ServiceProtocol(svc["protocol"]), role=raw.get("role"),
-                location=doc.where((*at, "services", j)),
-                context={"http.protected_urls": protected} if protected else {}))
+                location=doc.where((*at, "services", j)), context=context))
         services += host_subjects(doc, at, raw, address, dns_name, roles, services)
         if inside := inside_subject(doc, at, raw, address, dns_name, roles):
             services.append(inside[0])

@@ -11,6 +11,7 @@ from scanner.cli import main
 @pytest.mark.parametrize(("pack", "rule"), [
     ("tls-hardening", "TLS-KX-001"),
     ("tls-vulnerabilities", "VULN-HEARTBLEED-001"),
+    ("dns-migration", "DNS-MIGR-001"),
 ])
 def test_opt_in_pack_listed_and_loaded(pack: str, rule: str) -> None:
     plain = CliRunner().invoke(main, ["rules", "list"])

@@ -37,7 +37,7 @@ from scanner.rulepack.operators import OPERATORS, OperandShape, operators_for
 from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
 
 BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance", "host-baseline",
-                 "tls-hardening", "tls-vulnerabilities")
+                 "tls-hardening", "tls-vulnerabilities", "dns-migration")
 DEFAULT_PACKS = ("saas-baseline", "network-baseline", "host-baseline")
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 

@@ -13,7 +13,7 @@ Operand = Scalar | tuple[Scalar, ...]
 DYNAMIC_REFS = ("contract.end_date", "scan.time")  # dates
 # lists, from the subject's inventory entry
 CONTEXT_REFS = ("role.allowed_ports", "role.allowed_services", "flow.required",
-                "host.contractor_accounts")
+                "host.contractor_accounts", "host.address")
 
 
 @dataclass(frozen=True)

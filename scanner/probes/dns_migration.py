@@ -1,0 +1,78 @@
+"""The `dns` probe: what a service's DNS name resolves to (A and AAAA), for REQ-NET-07.
+
+After a migration the customer's name must lead to the platform's declared address; the rule
+compares these answers with the inventory's `address`. Only for hosts that declare both a DNS
+name and an address (a host known by name only is reached through its name anyway).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Mapping
+
+import dns.exception
+import dns.resolver
+
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.spf import make_resolver
+
+NAME = "dns.addresses"
+DECLARED = "host.address"  # the context value the inventory sets when both are declared
+
+
+def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: float
+            ) -> tuple[list[Observation], str]:
+    if time.monotonic() >= deadline:
+        raise ProbeFailure("service time budget exhausted before the DNS look-ups",
+                           ReasonCategory.BUDGET_EXHAUSTED)
+    try:
+        answer = resolver.resolve(name, rtype, raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return [], "NXDOMAIN (the name does not exist)"
+    except dns.resolver.NoNameservers as exc:
+        raise ProbeFailure(f"{rtype} look-up of {name} failed: {exc}",
+                           ReasonCategory.UNRESOLVABLE) from exc
+    except dns.exception.Timeout as exc:
+        raise ProbeFailure(f"{rtype} look-up of {name} timed out",
+                           ReasonCategory.TIMEOUT) from exc
+    except dns.exception.DNSException as exc:
+        raise ProbeFailure(f"{rtype} look-up of {name} failed: {exc}",
+                           ReasonCategory.UNRESOLVABLE) from exc
+    if answer.rrset is None:
+        return [], "no record"
+    found = [Observation(value=str(ipaddress.ip_address(r.address)),
+                         detail=f"{rtype} record of {name} (TTL {answer.rrset.ttl})")
+             for r in answer.rrset]
+    return found, ", ".join(o.value for o in found)
+
+
+class DnsMigrationProbe:
+    name = "dns"
+    provides = frozenset({NAME})
+
+    def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+            known: Mapping[str, Fact]) -> list[Fact]:
+        if NAME not in wanted:
+            return []
+        if target.sni is None:
+            return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
+                         reason="the inventory declares no DNS name for this host")]
+        if DECLARED not in target.context:
+            return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
+                         reason="the inventory declares no address for this host (its name is "
+                                "resolved to reach it)")]
+        try:
+            resolver, shown = make_resolver(ctx.options.dns_server, ctx.timeout)
+            found: list[Observation] = []
+            notes: list[str] = []
+            for rtype in ("A", "AAAA"):
+                records, note = _lookup(resolver, target.sni, rtype, ctx.deadline)
+                found += records
+                notes.append(f"{rtype}: {note}")
+        except ProbeFailure as exc:
+            return [exc.fact(NAME)]
+        unique = {o.value: o for o in found}
+        return [Fact(name=NAME, status=ProbeStatus.COMPLETED, value=tuple(unique.values()),
+                     summary=f"{target.sni} through {shown}: " + "; ".join(notes))]
