@@ -64,6 +64,9 @@ def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> No
     assert status(result, "customer-domain", "CERT-TRUST-001") is Status.FAIL
     assert status(result, "api-lps", "CERT-EXPIRY-001") is Status.FAIL
     assert status(result, "api-lps", "TLS-GROUP-002") is Status.FAIL
+    assert status(result, "file-transfer", "TLS-FTP-001") is Status.PASS  # AUTH TLS required
+    assert status(result, "file-transfer", "TLS-KX-001") is Status.FAIL  # 1024-bit DHE
+    assert status(result, "file-transfer", "TLS-PROTO-002") is Status.PASS
     flows = {r.service: r for r in result.results if r.rule_id == "NET-FLOW-002"}
     violation = flows["users->edition/flow"]  # users reach the editing server directly
     assert violation.status is Status.FAIL

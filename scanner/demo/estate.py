@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.demo.pki import LeafFiles, issue_leaf, make_ca
+from scanner.demo.pki import LeafFiles, issue_leaf, make_ca, write_dh_params
 from scanner.demo.servers.spec import ServerSpec
 
 DOMAIN = "demo.rempart.test"
@@ -108,6 +108,17 @@ def build_estate(pki_dir: Path, today: dt.date | None = None) -> Estate:
                  (DemoService("https", tls("api-lps", "127.0.0.15", days=60,
                                            groups="X25519:P-256", http_headers=HSTS)),
                   DemoService("http", redirect("api-lps", "127.0.0.15")))),
+        DemoHost("file-transfer", "127.0.0.16", "presentation",
+                 "FTPES (AUTH TLS required before login) but DHE with a 1024-bit group",
+                 (DemoService("ftp", ServerSpec(
+                     name="file-transfer", engine="ftp", host="127.0.0.16",
+                     **_files(issue_leaf(ca, pki_dir, "file-transfer",
+                                         dns_names=[f"file-transfer.{DOMAIN}"],
+                                         not_after=now + dt.timedelta(days=400))),
+                     ftp_tls_required=True, groups=P_CURVES,
+                     dh_params=str(write_dh_params(pki_dir / "dh1024.pem", 1024)),
+                     ciphers="ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:"
+                             "@SECLEVEL=0")),)),
     )
     return Estate(ca_file=ca.cert_pem, contract_end=today + dt.timedelta(days=365), hosts=hosts)
 

@@ -20,6 +20,8 @@ from scanner.rulepack.loader import DEFAULT_PACKS, load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.verdict import exit_code
 
+DEMO_PACKS = (*DEFAULT_PACKS, "tls-hardening")  # the FTP server's weak DH group shows too
+
 
 def run_demo(out: Path, lang: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
@@ -41,7 +43,7 @@ def run_demo(out: Path, lang: str) -> int:
         inventory_path = out / "inventory.yaml"
         inventory_path.write_text(text, encoding="utf-8")
         inventory = load_inventory(inventory_path)
-        rules = build_ruleset([load_pack(p) for p in DEFAULT_PACKS])
+        rules = build_ruleset([load_pack(p) for p in DEMO_PACKS])
         options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file,
                               probe=ProbeOptions(ports=SCAN_PORTS, ssh_access={
                                   a.host: a for a in inventory.ssh_access}))

@@ -29,7 +29,7 @@ def servers(tls_pki: TlsPki, tmp_path_factory: pytest.TempPathFactory
     files = {"chain_pem": str(tls_pki.good.chain_pem), "key_pem": str(tls_pki.good.key_pem)}
     curves = {"groups": "P-256:P-384:P-521"}
     specs = [
-        ServerSpec("ftp-required", engine="ftp", **files, ftp_tls_required=True),
+        ServerSpec("ftp-required", engine="ftp", **files, **curves, ftp_tls_required=True),
         ServerSpec("ftp-optional", engine="ftp", **files),
         ServerSpec("ftp-plain", engine="ftp", **files, starttls_advertised=False),
         ServerSpec("ftps", **files, **curves),
@@ -69,8 +69,7 @@ def test_tls_rules_hold_on_every_protocol(servers: RunningServers, name: str,
                                           protocol: ServiceProtocol, versions: list[str]) -> None:
     facts, connections = gather(servers, name, protocol)
     assert values(facts["tls.protocols"]) == versions
-    if name != "ftp-required":  # pyftpdlib's pyOpenSSL ignores the per-server group list
-        assert values(facts["tls12.groups"]) == ["secp256r1", "secp384r1", "secp521r1"]
+    assert values(facts["tls12.groups"]) == ["secp256r1", "secp384r1", "secp521r1"]
     starttls = facts["starttls.offered"]
     if protocol is P.FTPS:
         assert starttls.status is NA
