@@ -245,7 +245,7 @@ def _dir_uri(base: str) -> str:
 def _invocation(result: ScanResult) -> dict[str, Any]:
     counts = {status.value: n for status, n in count_by_status(result.results).items()}
     return {
-        "executionSuccessful": True,
+        "executionSuccessful": not result.interrupted,  # stopped by a signal: incomplete
         "startTimeUtc": _utc(result.started_at),
         "endTimeUtc": _utc(result.finished_at),
         "properties": {"counts": counts},

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -16,6 +16,7 @@ import click
 from reports.formats import ReportFormat, render
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
+from scanner.interrupt import Cancel, exit_now, signals_cancel
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
 from scanner.limits import MAX_RESULT_BYTES, describe, read_bounded
 from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
@@ -219,28 +220,36 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
       rempart scan --target 203.0.113.10:22/ssh --scope 203.0.113.0/24
       rempart scan inventory.yaml --scan-rate fast --ports 1-65535
     """
-    if (inventory is None) == (not targets):
-        raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
-    if inventory is not None:
-        inv = load_inventory(inventory)
-    else:
-        inv = adhoc_inventory(targets, scopes, contract_end)
-    rules = load_rules(rule_refs, no_default_rules)
-    outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html}
-    check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
-    probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
-                          scan_rate)
-    if not quiet:  # a line per host as its exposure scan ends
-        probe = replace(probe, on_progress=lambda line: _echo(line, err=True))
-    options = ScanOptions(concurrency=concurrency, timeout=timeout,
-                          service_budget=service_budget, ca_file=ca_file, probe=probe)
-    from scanner.progress import scan_with_progress
+    cancel = Cancel()
+    with signals_cancel(cancel):  # SIGINT/SIGTERM: stop, write what was gathered, exit 130/143
+        if (inventory is None) == (not targets):
+            raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
+        if inventory is not None:
+            inv = load_inventory(inventory)
+        else:
+            inv = adhoc_inventory(targets, scopes, contract_end)
+        rules = load_rules(rule_refs, no_default_rules)
+        outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
+                   ReportFormat.HTML: html}
+        check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
+        probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
+                              scan_rate)
+        if not quiet:  # a line per host as its exposure scan ends
+            probe = replace(probe, on_progress=lambda line: _echo(line, err=True))
+        options = ScanOptions(concurrency=concurrency, timeout=timeout,
+                              service_budget=service_budget, ca_file=ca_file, probe=probe)
+        from scanner.progress import scan_with_progress
 
-    result = scan_with_progress(inv, rules, options, run_scan, show=not quiet)
-    write_reports(result, outputs, lang, Path.cwd())
-    if not quiet:
-        _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose,
-                     lang=lang))
+        result = scan_with_progress(inv, rules, options, partial(run_scan, cancel=cancel),
+                                    show=not quiet)
+        write_reports(result, outputs, lang, Path.cwd())
+        if not quiet:
+            _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose,
+                         lang=lang))
+    if cancel.is_set():
+        _echo(f"rempart: scan interrupted by {cancel.name}; the reports hold what was gathered "
+              "(unfinished subjects are errors in category 'interrupted')", err=True)
+        exit_now(cancel.exit_status)
     sys.exit(exit_code(result, Severity(fail_on)))
 
 

@@ -7,13 +7,13 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
 from scanner.discovered import discovered_ssh
 from scanner.facts import FACTS, REPORT_ONLY, FactKind
+from scanner.interrupt import Cancel, interrupted_report, map_cancellable
 from scanner.inventory import ScopeError
 from scanner.models import (
     Fact,
@@ -164,7 +164,8 @@ def run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: Pr
 
 def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
              probes: Mapping[str, Probe] | None = None,
-             on_service: Callable[[Service], None] | None = None) -> ScanResult:
+             on_service: Callable[[Service], None] | None = None,
+             cancel: Cancel | None = None) -> ScanResult:
     probes = probes if probes is not None else default_probes()
     services = list(inventory.all_subjects())
     addresses = resolve_addresses(inventory)
@@ -177,18 +178,23 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
             on_service(service)
         return report
 
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        reports = list(pool.map(one, services))
-        found = discovered_ssh(inventory, reports)  # SSH servers the exposure scan identified
-        addresses.update({s.key: a for s in found if (a := addresses.get(f"{s.host}/ports"))})
-        reports += pool.map(one, found)
+    def run_all(subjects: list[Service]) -> list[ServiceReport]:  # unfinished: interrupted
+        got = map_cancellable(one, subjects, options.concurrency, cancel)
+        return [r if r is not None else interrupted_report(s, plan(rules, s), cancel or Cancel())
+                for s, r in zip(subjects, got, strict=True)]
+
+    reports = run_all(services)
+    found = discovered_ssh(inventory, reports)  # SSH servers the exposure scan identified
+    addresses.update({s.key: a for s in found if (a := addresses.get(f"{s.host}/ports"))})
+    reports += run_all(list(found))
     finished = dt.datetime.now(dt.UTC)
     dyn = Dynamic(scan_time=started, contract_end=inventory.contract.end_date)
     results = judge(rules, reports, dyn)
     return ScanResult(
         tool_version=__version__, started_at=started, finished_at=finished,
         inventory=inventory, packs=rules.packs, rules=tuple(r.info for r in rules.rules),
-        services=tuple(reports), results=results, host_ports=host_ports(inventory, reports))
+        services=tuple(reports), results=results, host_ports=host_ports(inventory, reports),
+        interrupted=cancel is not None and cancel.is_set())
 
 
 def judge(rules: RuleSet, reports: Sequence[ServiceReport], dyn: Dynamic

@@ -495,6 +495,8 @@ class ScanResult(Frozen):
     results: tuple[RuleResult, ...]
     host_ports: tuple[PortView, ...] = Field(
         (), description="Inside and outside side by side, for hosts with both views")
+    interrupted: bool = Field(False, description="Stopped by SIGINT/SIGTERM: the subjects not "
+                              "finished have `error` facts in category `interrupted`")
 
     def rule(self, rule_id: str) -> RuleInfo:
         return next(r for r in self.rules if r.id == rule_id)
