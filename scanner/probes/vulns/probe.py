@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from sslyze.connection_helpers.opportunistic_tls_helpers import (
-        ProtocolWithOpportunisticTlsEnum,
-    )
-    from sslyze.plugins.scan_commands import ScanCommand
-    from sslyze.scanner.models import ServerScanRequest, ServerScanStatusEnum
-    from sslyze.scanner.scanner import Scanner
-    from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
+if TYPE_CHECKING:  # sslyze is imported when the probe runs: most scans never need it
+    from sslyze.scanner.models import ServerScanRequest
 
 from scanner.models import Fact, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
@@ -34,6 +28,14 @@ STARTTLS = {P.SMTP: "SMTP", P.SUBMISSION: "SMTP", P.IMAP: "IMAP", P.POP3: "POP3"
 def scan_request(target: ProbeTarget, relay_port: int, wanted: frozenset[str],
                  timeout: float) -> ServerScanRequest:
     """The sslyze ServerScanRequest: connect to the relay, name the service in SNI."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from sslyze.connection_helpers.opportunistic_tls_helpers import (
+            ProtocolWithOpportunisticTlsEnum,
+        )
+        from sslyze.plugins.scan_commands import ScanCommand
+        from sslyze.scanner.models import ServerScanRequest
+        from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
     assert target.sni is not None
     location = ServerNetworkLocation(hostname=target.sni, port=relay_port, ip_address="127.0.0.1")
     starttls = STARTTLS.get(target.protocol)
@@ -60,6 +62,10 @@ class VulnerabilitiesProbe:
                 "declare the service's dns_name to run the vulnerability checks",
                 ReasonCategory.BAD_INPUT)
             return [failure.fact(n) for n in COMMANDS if n in wanted]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from sslyze.scanner.models import ServerScanStatusEnum
+            from sslyze.scanner.scanner import Scanner
         with Relay(target, ctx) as relay:
             request = scan_request(target, relay.port, wanted, ctx.timeout)
             scanner = Scanner(per_server_concurrent_connections_limit=2,
