@@ -194,7 +194,7 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.option("--udp", is_flag=True, help="Also scan the top 100 UDP ports (slow).")
 @click.option("--flow-sweep", is_flag=True,
               help="Flows from the local vantage: sweep every port of --ports with nmap "
-                   "instead of the candidate ports (slow behind firewalls that drop).")
+                   "instead of the candidate ports (one nmap run per zone pair, at --scan-rate).")
 @click.option("--dns-server", metavar="ADDRESS[:PORT]",
               help="Resolver for SPF look-ups (default: the inventory's mail.dns_server, "
                    "else the system resolver).")

@@ -3,7 +3,7 @@
 Every destination host of the zone pair is tried on every candidate port (`flow.ports`: the
 declared flows, the destination roles' ports and common ports), from the scanner itself
 (`local`) or from an SSH vantage point. With `--flow-sweep`, the local vantage sweeps every port
-of `--ports` with nmap instead (slow where a firewall drops: nmap must wait out each port).
+of `--ports` with nmap instead: one connect scan for the pair's destinations, at --scan-rate.
 Refused and timed out (filtered) connections are both "not open"; the summary counts them.
 """
 
@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
 from scanner.probes.ports import nmap_scan
 from scanner.probes.vantage import Attempt, State, ssh_attempts
@@ -132,8 +133,9 @@ def local_sweep(addresses: Sequence[str], candidates: Sequence[int], ctx: ProbeC
     states: dict[Attempt, State] = {}
     counts: Counter[str] = Counter()
     scanned = 0
+    batches = NmapBatches()  # one nmap run for all the destination hosts
     for address in addresses:
-        run = nmap_scan(address, ctx, ("-sT",), spec)
+        run = nmap_scan(address, ctx, ("-sT",), spec, batches, hosts=addresses)
         scanned += run.scanned
         counts.update(run.states)
         for row in run.ports:

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
@@ -137,10 +137,12 @@ class PortsProbe:
         return rows, summary
 
 def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str | None,
-              batches: NmapBatches | None = None, shared: list[int] | None = None) -> NmapRun:
+              batches: NmapBatches | None = None, shared: list[int] | None = None,
+              hosts: Sequence[str] | None = None) -> NmapRun:
     """`address`'s nmap run within the service's budget; failures as ProbeFailure. With
     `batches`, one run covers every address of the scan's exposure_hosts of the same IP
-    family (the first to ask starts it); `shared` gets how many hosts that run covered."""
+    family (or of `hosts`; the first to ask starts it); `shared` gets how many hosts that run
+    covered."""
     remaining = ctx.deadline - time.monotonic()
     if remaining < MIN_BUDGET:
         raise ProbeFailure("service time budget exhausted before the port scan",
@@ -148,7 +150,8 @@ def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str
     if find_nmap() is None:
         raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING)
     six = ":" in address
-    peers = [a for a in ctx.options.exposure_hosts if (":" in a) == six] if batches else []
+    everyone = ctx.options.exposure_hosts if hosts is None else hosts  # who asks the same
+    peers = [a for a in everyone if (":" in a) == six] if batches else []
     rate = ctx.options.scan_rate
 
     def runner(addresses: tuple[str, ...]) -> dict[str, NmapRun]:

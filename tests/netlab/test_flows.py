@@ -146,6 +146,35 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
         facts[0].summary
 
 
+def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.MonkeyPatch) -> None:
+    if find_nmap() is None:
+        pytest.skip(INSTALL_HINT)
+    from scanner.probes import ports as ports_module
+    from tests.probes_ports import fresh_address
+
+    runs: list[tuple[str, ...]] = []
+    real = ports_module.run_nmap_hosts
+
+    def counted(hosts: tuple[str, ...], *args: object, **kwargs: object) -> object:
+        runs.append(hosts)
+        return real(hosts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ports_module, "run_nmap_hosts", counted)
+    first, second = fresh_address(), fresh_address()
+    one, two = socket.create_server((first, 0)), socket.create_server((second, 0))
+    ports = [one.getsockname()[1], two.getsockname()[1]]
+    probe_ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + 30,
+                             options=ProbeOptions(ports="1-100", flow_sweep=True))
+    with one, two:
+        (fact,) = FlowsProbe().run(subject("local", [f"a={first}", f"b={second}"], ports),
+                                   WANTED, probe_ctx, {})
+    assert fact.status is ProbeStatus.COMPLETED, fact.reason
+    assert isinstance(fact.value, tuple)
+    assert {o.value for o in fact.value if isinstance(o, Observation)} == {
+        f"a:{ports[0]}/tcp", f"b:{ports[1]}/tcp"}
+    assert len(runs) == 1 and sorted(runs[0]) == sorted([first, second])
+
+
 @pytest.mark.parametrize(("target", "error"), [
     (subject("local", ["web1=app.example"], [443]), "bad flow destination"),
     (subject("local", ["web1=127.0.0.1"], [70000]), "bad candidate port"),
