@@ -4,6 +4,7 @@ it and whether it was reachable. Pure: reads the facts, judges nothing (the rule
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from scanner.models import (
@@ -29,6 +30,24 @@ def _values(fact: Fact | None) -> dict[str, Observation] | None:
 def _all_interfaces(detail: str) -> bool:
     """`host.listening` details read "ADDRESS PROCESS; ADDRESS PROCESS" (inside/parse.py)."""
     return any(part.strip().split(" ")[0] in WILDCARDS for part in detail.split(";"))
+
+
+_TCP_SPEC = re.compile(r"\(-s[ST]\) of ports ([0-9,\-]+)")
+
+
+def scanned(port: str, summary: str) -> bool:
+    """Whether the exposure scan (as its `ports.open` summary tells) covered PORT/proto."""
+    number, _, proto = port.partition("/")
+    if proto == "udp":
+        return "(-sU)" in summary  # the top UDP ports: only those nmap reported are known
+    m = _TCP_SPEC.search(summary)
+    if m is None:
+        return True  # an older result without the spec: as before
+    for part in m.group(1).split(","):
+        low, _, high = part.partition("-")
+        if int(low) <= int(number) <= int(high or (65535 if "-" in part else low)):
+            return True
+    return False
 
 
 def verdict(listening: bool, all_interfaces: bool, allowed: bool | None, reachable: bool
@@ -58,9 +77,9 @@ def host_ports(inventory: InventoryInfo, reports: Sequence[ServiceReport]
             continue
         allowed_ports = inventory.roles.get(host.role or "") if host.role else None
         ports = set(open_ports) | set(sockets) | set(allowed_ports or ())
-        open_fact = outside.fact("ports.open")
-        if open_fact is None or "(-sU)" not in open_fact.summary:  # UDP was not scanned:
-            ports = {p for p in ports if p.endswith("/tcp")}  # "not reachable" would be a guess
+        summary = (outside.fact("ports.open") or Fact(name="", status=ProbeStatus.ERROR)).summary
+        # a port the exposure scan did not cover is left out: "not reachable" would be a guess
+        ports = {p for p in ports if scanned(p, summary)}
         for port in sorted(ports, key=lambda p: (int(p.split("/")[0]), p)):
             detail = sockets[port].detail if port in sockets else ""
             listening, wide = port in sockets, _all_interfaces(detail)

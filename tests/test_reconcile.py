@@ -44,6 +44,15 @@ def test_every_port_read_from_both_sides() -> None:
                    "8443/tcp": "allowed_unused"}  # 161/udp: UDP was not scanned, not judged
 
 
+def test_ports_outside_the_scanned_range_are_left_out() -> None:
+    outside = report(ServiceProtocol.HOST, "ports.open", {"443/tcp": "https"},
+                     "nmap 7.93: TCP SYN scan (-sS) of ports 400-500,8000- with service detection")
+    inside = report(ServiceProtocol.INSIDE, "host.listening", {
+        "22/tcp": "0.0.0.0 sshd", "443/tcp": "0.0.0.0 nginx", "9000/tcp": "0.0.0.0 php"})
+    got = {p.port: p.verdict for p in host_ports(inventory(), [outside, inside])}
+    assert got == {"443/tcp": "ok", "8443/tcp": "allowed_unused", "9000/tcp": "filtered"}
+
+
 def test_nothing_without_both_views() -> None:
     inside = report(ServiceProtocol.INSIDE, "host.listening", {"22/tcp": "0.0.0.0 sshd"})
     assert host_ports(inventory(), [inside]) == ()
