@@ -31,6 +31,8 @@ MODULES = (
     "scanner/verdict.py",
     "scanner/netaddr.py",
     "reports/levels.py",
+    "scanner/rulepack/loader.py",
+    "scanner/inventory.py",
 )
 # Fast tests (no servers) that exercise them; mutmut picks, per function, the ones that reach it.
 TESTS = (
@@ -43,6 +45,7 @@ TESTS = (
     "tests/test_rulepack_errors.py",
     "tests/reports/test_levels.py",
     "tests/test_judging_core.py",
+    "tests/hardening/test_input_bounds.py",
 )
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 
