@@ -3,8 +3,10 @@ mapping of sslyze's result objects for the flaws no maintained library reproduce
 
 from __future__ import annotations
 
+import socket
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sslyze.plugins.heartbleed_plugin import HeartbleedScanResult
@@ -23,7 +25,7 @@ from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeTarget
 from scanner.probes.vulns.mapping import fact_from_attempt
 from scanner.probes.vulns.probe import VulnerabilitiesProbe
-from tests.conftest import HOST, NAME, TlsPki, context, target
+from tests.conftest import HOST, NAME, FakeServer, Handler, TlsPki, context, target
 
 ALL = VulnerabilitiesProbe.provides
 COMPLETED, ERROR = ProbeStatus.COMPLETED, ProbeStatus.ERROR
@@ -148,3 +150,62 @@ def test_sslyze_errors_become_errors_with_the_reason() -> None:
     assert fact.reason == ("sslyze heartbleed failed: CONNECTIVITY_ISSUE "
                            "(ConnectionResetError: peer reset the heartbeat)")
     assert fact.category is ReasonCategory.UNREACHABLE
+
+
+# ---------------------------------------------------------------- a Heartbleed-vulnerable front
+
+def _records(sock: socket.socket) -> Iterator[bytes]:
+    """Whole TLS records (header included) as they arrive; ends when the peer closes."""
+    buf = b""
+    while True:
+        while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(buf[3:5]):
+            size = 5 + int.from_bytes(buf[3:5])
+            yield buf[:size]
+            buf = buf[size:]
+        try:
+            chunk = sock.recv(65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        buf += chunk
+
+
+def heartbleed_front(upstream_port: int) -> Callable[[socket.socket], None]:
+    """Relays to a real TLS 1.2 server but answers heartbeat requests as OpenSSL 1.0.1f did:
+    echoing the request's data and reading past it (filler here), after the server's flight."""
+
+    def handle(client: socket.socket) -> None:
+        upstream = socket.create_connection((HOST, upstream_port), timeout=5)
+        asked: list[bytes] = []  # heartbeat requests waiting for the server's flight to end
+
+        def from_client() -> None:
+            for record in _records(client):
+                if record[0] == 24:  # heartbeat request: answered here, never forwarded
+                    asked.append(record)
+                    continue
+                upstream.sendall(record)
+            upstream.close()
+
+        threading.Thread(target=from_client, daemon=True).start()
+        for record in _records(upstream):
+            client.sendall(record)
+            if record[0] == 22 and record.endswith(b"\x0e\x00\x00\x00"):  # ServerHelloDone
+                while asked:
+                    request = asked.pop(0)[5:]
+                    claimed = min(int.from_bytes(request[1:3]), 16381)
+                    leaked = (request[3:] + b"\x41" * claimed)[:claimed]  # reads past the data
+                    answer = b"\x02" + claimed.to_bytes(2, "big") + leaked
+                    client.sendall(b"\x18" + record[1:3] + len(answer).to_bytes(2, "big") + answer)
+
+    return handle
+
+
+def test_heartbleed_vulnerable_server(servers: RunningServers,
+                                      fake_server: Callable[[Handler], FakeServer]) -> None:
+    front = fake_server(heartbleed_front(servers.port("tls12-rsa")))
+    ctx = context(timeout=5.0)
+    t = ProbeTarget(HOST, front.port, ServiceProtocol.HTTPS, NAME, NAME)
+    [fact] = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.heartbleed"}), ctx, {})
+    assert (fact.status, fact.value) == (COMPLETED, True), fact
+    assert "answered with server memory" in fact.summary
