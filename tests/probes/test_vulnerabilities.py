@@ -209,3 +209,39 @@ def test_heartbleed_vulnerable_server(servers: RunningServers,
     [fact] = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.heartbleed"}), ctx, {})
     assert (fact.status, fact.value) == (COMPLETED, True), fact
     assert "answered with server memory" in fact.summary
+
+
+def ccs_front(upstream_port: int) -> Callable[[socket.socket], None]:
+    """Relays to a real TLS 1.2 server, but takes a ChangeCipherSpec that comes before the
+    client's key exchange as OpenSSL before 1.0.1h did: it switches keys and then fails to
+    decrypt the next record (alert bad_record_mac)."""
+
+    def handle(client: socket.socket) -> None:
+        upstream = socket.create_connection((HOST, upstream_port), timeout=5)
+        client_handshakes = 0
+
+        def from_server() -> None:
+            for record in _records(upstream):
+                client.sendall(record)
+
+        threading.Thread(target=from_server, daemon=True).start()
+        for record in _records(client):
+            if record[0] == 22:
+                client_handshakes += 1
+            if record[0] == 20 and client_handshakes == 1:  # CCS right after the ClientHello
+                client.sendall(b"\x15" + record[1:3] + b"\x00\x02\x02\x14")  # bad_record_mac
+                break
+            upstream.sendall(record)
+        upstream.close()
+
+    return handle
+
+
+def test_ccs_injection_vulnerable_server(servers: RunningServers,
+                                         fake_server: Callable[[Handler], FakeServer]) -> None:
+    front = fake_server(ccs_front(servers.port("tls12-rsa")))
+    ctx = context(timeout=5.0)
+    t = ProbeTarget(HOST, front.port, ServiceProtocol.HTTPS, NAME, NAME)
+    [fact] = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.ccs_injection"}), ctx, {})
+    assert (fact.status, fact.value) == (COMPLETED, True), fact
+    assert "accepted (CVE-2014-0224)" in fact.summary
