@@ -13,9 +13,9 @@ from functools import cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import (
     ExtensionPolicy,
@@ -138,9 +138,65 @@ def own_name(leaf: x509.Certificate) -> Subject | None:
     return x509.IPAddress(ips[0]) if ips else None
 
 
+def _verify(leaf: x509.Certificate, rest: list[x509.Certificate], roots: list[x509.Certificate],
+            when: dt.datetime, *, as_server: bool) -> str | None:
+    """None if the chain builds to an anchor at `when`, else why not (webpki policy)."""
+    builder = PolicyBuilder().store(Store(roots)).time(when)
+    subject = own_name(leaf) if as_server else None
+    try:
+        if subject is not None:
+            builder.build_server_verifier(subject).verify(leaf, rest)
+        else:  # no SAN to verify against (or a CA certificate): judge the chain alone
+            builder.extension_policies(
+                ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=ExtensionPolicy.permit_all(),
+            ).build_client_verifier().verify(leaf, rest)
+    except VerificationError as exc:
+        return str(exc)
+    return None
+
+
+def weak_parameters(leaf: x509.Certificate) -> list[str]:
+    """The leaf's own weak signature hash or key, which the key and signature rules judge."""
+    weak = []
+    algorithm = leaf.signature_hash_algorithm
+    if algorithm is not None and algorithm.name in ("md5", "sha1"):
+        weak.append(f"{algorithm.name.upper()} signature")
+    try:
+        key_type, bits = key_info(leaf)
+    except ValueError:
+        return weak
+    if (key_type in ("RSA", "DSA") and bits < 2048) or (key_type == "EC" and bits < 256):
+        weak.append(f"{key_type} {bits}-bit key")
+    return weak
+
+
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """The issuer's key verifies the certificate's signature, SHA-1 and MD5 included
+    (cryptography's verify_directly_issued_by refuses those hashes; hand-written for that)."""
+    if cert.issuer != issuer.subject:
+        return False
+    key, algorithm = issuer.public_key(), cert.signature_hash_algorithm
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
 def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
             ca_file: Path | None) -> tuple[bool, str]:
-    """Builds to a trust anchor, at a time inside the leaf's validity, for its own name."""
+    """Builds to a trust anchor, at a time inside the leaf's validity, for its own name.
+
+    Each defect stays with its own rule: the leaf's dates (validity, contract term), its name
+    (hostname match) and its weak signature hash or key (key and signature rules) do not make
+    the chain untrusted.
+    """
     roots = list(system_roots())
     if ca_file is not None:
         try:
@@ -153,20 +209,21 @@ def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
         return False, "no trust anchors available (no system store, no CA file)"
     now = dt.datetime.now(dt.UTC)
     when = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
-    builder = PolicyBuilder().store(Store(roots)).time(when)
-    subject = own_name(leaf)
-    try:
-        if subject is not None:
-            builder.build_server_verifier(subject).verify(leaf, rest)
-        else:  # no SAN to verify against: judge the chain alone
-            builder.extension_policies(
-                ca_policy=ExtensionPolicy.webpki_defaults_ca(),
-                ee_policy=ExtensionPolicy.permit_all(),
-            ).build_client_verifier().verify(leaf, rest)
-    except VerificationError as exc:
-        return False, f"untrusted: {exc}"
     anchors = "the system store" + (f" plus {ca_file}" if ca_file else "")
-    return True, f"chain builds to a trust anchor in {anchors} (checked at {when:%Y-%m-%d})"
+    problem = _verify(leaf, rest, roots, when, as_server=True)
+    if problem is None:
+        return True, f"chain builds to a trust anchor in {anchors} (checked at {when:%Y-%m-%d})"
+    weak = weak_parameters(leaf)
+    issuer = next((c for c in (*rest, *roots) if weak and signed_by(leaf, c)), None)
+    if issuer is None:
+        return False, f"untrusted: {problem}"
+    # The webpki policy refuses the leaf for its weak parameters: judge the chain above it.
+    above = [c for c in rest if c != issuer]
+    if issuer not in roots and _verify(issuer, above, roots, when, as_server=False) is not None:
+        return False, f"untrusted: {problem}"
+    return True, (f"issued by {issuer.subject.rfc4514_string()}, whose chain builds to a trust "
+                  f"anchor in {anchors} (checked at {when:%Y-%m-%d}); the leaf's "
+                  f"{' and '.join(weak)} are judged by the key and signature rules")
 
 
 def hostname_match(leaf: x509.Certificate, expected: str) -> tuple[bool, str]:
