@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/rempart demo --out rempart-demo
+	$(BIN)/rempart demo --out rempart-demo --pdf
 
 lint: setup
 	$(BIN)/ruff check .

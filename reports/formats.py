@@ -1,4 +1,5 @@
-"""Every output format, dispatched exhaustively. Formatters are pure: result in, text out."""
+"""Every output format, dispatched exhaustively. Formatters are pure: result in, text out (bytes
+for the PDF, which also carries the inventory file as scanned)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ class ReportFormat(StrEnum):
     SARIF = "sarif"
     HTML = "html"
     CONSOLE = "console"
+    PDF = "pdf"
 
 
 def render(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str = "en",
-           verbose: bool = False) -> str:
+           verbose: bool = False, inventory: tuple[str, bytes] | None = None) -> str | bytes:
     match fmt:
         case ReportFormat.JSON:
             from reports.json_report import render_json
@@ -35,5 +37,18 @@ def render(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str =
             from reports.console import render_console
 
             return render_console(result, verbose=verbose, lang=lang)
+        case ReportFormat.PDF:
+            from reports.pdf import render_pdf
+
+            return render_pdf(result, lang=lang, inventory=inventory)
         case _:
             assert_never(fmt)
+
+
+def render_text(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str = "en",
+                verbose: bool = False) -> str:
+    """`render` for the text formats (every format but the PDF)."""
+    out = render(fmt, result, base_dir=base_dir, lang=lang, verbose=verbose)
+    if isinstance(out, bytes):
+        raise TypeError(f"{fmt.value} is a binary format")
+    return out

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -23,6 +24,9 @@ from reports.html_view import build_view
 from reports.json_report import load_json
 from reports.wording import Wording, fact_of
 from scanner.models import LocalizedText, ScanResult, Status, localized
+
+if TYPE_CHECKING:
+    from reports.pdf import EvidenceFile
 
 
 def _finalize(value: object) -> object:
@@ -57,8 +61,10 @@ def _csp(css: str) -> str:
             "base-uri 'none'; form-action 'none'")
 
 
-def render_html(result: ScanResult, *, lang: str = "en") -> str:
-    """The report as one HTML document in `lang` ("en" or "fr")."""
+def render_html(result: ScanResult, *, lang: str = "en",
+                attachments: Sequence[EvidenceFile] = ()) -> str:
+    """The report as one HTML document in `lang` ("en" or "fr"); `attachments` are the files
+    the PDF carries, listed with their SHA-256 on the cover."""
     lang = i18n.check_lang(lang)
     css = _stylesheet()
 
@@ -68,6 +74,7 @@ def render_html(result: ScanResult, *, lang: str = "en") -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         v=build_view(result, lang),
+        attachments=attachments,
         r=result,
         lang=lang,
         css=Markup(css),  # noqa: S704 - our own packaged stylesheet, not data

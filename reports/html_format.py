@@ -62,6 +62,15 @@ class Formats:
     def date(self, value: date) -> str:
         return format_date(value, "long", locale=self.lang)
 
+    def partial_date(self, value: str) -> str:
+        """YYYY-MM-DD, YYYY-MM or YYYY, as precise as it is given."""
+        parts = [int(p) for p in value.split("-")]
+        if len(parts) == 3:
+            return self.date(date(*parts))
+        if len(parts) == 2:
+            return str(format_date(date(parts[0], parts[1], 1), "MMMM y", locale=self.lang))
+        return str(parts[0])
+
     def number(self, value: float) -> str:
         return str(format_decimal(value, locale=self.lang))
 

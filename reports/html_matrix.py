@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from reports.html_tally import Tally, tally
 from scanner.models import RuleInfo, RuleResult, ScanResult, SourceDocument, localized
 
-FRAMEWORK_ORDER = ("iso27001", "hds", "anssi-tls")
+FRAMEWORK_ORDER = ("iso27001", "soc2", "hds", "anssi-tls")
 
 
 def natural_key(text: str) -> tuple[tuple[int, str], ...]:
@@ -45,6 +45,8 @@ class RequirementRow:
     pack: str | None
     source_key: str | None
     source: SourceDocument | None
+    section: str  # of the source document, "" if not given
+    quote: str  # the source's sentence, verbatim
     rules: tuple[RuleStatus, ...]
     tally: Tally
 
@@ -71,8 +73,9 @@ def compliance_matrix(statuses: dict[str, RuleStatus]) -> tuple[FrameworkView, .
     grid: dict[str, dict[str, list[RuleStatus]]] = defaultdict(lambda: defaultdict(list))
     for rs in statuses.values():
         for framework, controls in rs.rule.controls.items():
+            row = grid[framework]  # an empty list still shows the framework: none applies
             for control in dict.fromkeys(controls):
-                grid[framework][control].append(rs)
+                row[control].append(rs)
     known = [f for f in FRAMEWORK_ORDER if f in grid]
     frameworks = known + sorted(f for f in grid if f not in FRAMEWORK_ORDER)
     return tuple(
@@ -99,9 +102,10 @@ def traceability(result: ScanResult, statuses: dict[str, RuleStatus],
                 rules = enforcing.get(req.id, [])
                 rows[req.id] = RequirementRow(
                     req.id, localized(req.text, lang), pack.id, req.source,
-                    documents.get(req.source), tuple(rules), _combined(rules))
+                    documents.get(req.source), req.section, req.quote, tuple(rules),
+                    _combined(rules))
     for req_id in sorted(set(enforcing) - set(rows), key=natural_key):
         rules = enforcing[req_id]
-        rows[req_id] = RequirementRow(req_id, None, None, None, None, tuple(rules),
+        rows[req_id] = RequirementRow(req_id, None, None, None, None, "", "", tuple(rules),
                                       _combined(rules))
     return tuple(rows.values())

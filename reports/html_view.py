@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from reports.coverage import CoverageSummary, coverage_summary
 from reports.html_facts import FactView, fact_views
 from reports.html_matrix import (
     FrameworkView,
@@ -87,6 +88,8 @@ class ReportView:
     frameworks: tuple[FrameworkView, ...]
     requirements: tuple[RequirementRow, ...]
     req_anchors: dict[str, str]  # requirement ID -> HTML id of its traceability row
+    req_texts: dict[str, str | None]  # requirement ID -> its text in the report's language
+    coverage: CoverageSummary  # the statement of applicability
     network: NetworkView | None  # None: the inventory declares no zone
     findings: tuple[ServiceFindings, ...]
     unchecked: tuple[ServiceFindings, ...]
@@ -156,6 +159,8 @@ def build_view(result: ScanResult, lang: str) -> ReportView:
         frameworks=compliance_matrix(statuses),
         requirements=requirements,
         req_anchors={q.id: f"req-{i}" for i, q in enumerate(requirements, 1)},
+        req_texts={q.id: q.text for q in requirements},
+        coverage=coverage_summary(result),
         network=network_view(result),
         findings=_grouped(result, Status.FAIL, lang),
         unchecked=_grouped(result, Status.ERROR, lang),

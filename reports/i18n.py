@@ -42,7 +42,7 @@ def _messages(lang: str) -> dict[str, str]:
 
 MESSAGES: dict[str, dict[str, str]] = {lang: _messages(lang) for lang in LANGS}
 
-_SHORT = {"iso27001": "ISO 27001", "hds": "HDS", "anssi-tls": "ANSSI TLS"}
+_SHORT = {"iso27001": "ISO 27001", "hds": "HDS", "anssi-tls": "ANSSI TLS", "soc2": "SOC 2"}
 
 
 def check_lang(lang: str) -> str:
@@ -78,8 +78,10 @@ def framework_note(lang: str, key: str) -> str | None:
 
 
 def control_title(lang: str, framework: str, control: str) -> str | None:
-    """The Annex A title, for ISO controls and HDS references given as ISO controls."""
-    if framework not in ("iso27001", "hds"):
+    """The Annex A title of an ISO control, or the title of a SOC 2 criterion."""
+    if framework == "soc2":
+        return MESSAGES[lang].get(f"soc2.{control}")
+    if framework != "iso27001":
         return None
     return MESSAGES[lang].get(f"control.{control}")
 

@@ -16,7 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reports.coverage import CoverageSummary, coverage_summary
 from scanner.models import ScanResult
+
+COVERAGE_KEY = "coverage"
 
 _MAX_LISTED_ERRORS = 5
 
@@ -26,16 +29,19 @@ class ResultLoadError(ValueError):
 
 
 def render_json(result: ScanResult) -> str:
-    """The result as indented JSON, keys sorted, non-ASCII kept, ending with a newline."""
+    """The result as indented JSON, keys sorted, non-ASCII kept, ending with a newline, with
+    the derived coverage summary (statement of applicability) under `coverage`."""
     data = result.model_dump(mode="json")
+    data[COVERAGE_KEY] = coverage_summary(result).model_dump(mode="json")
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def load_json(text: str | bytes) -> ScanResult:
     """Parse and validate a result written by `render_json`; raise ResultLoadError if invalid.
-    Older schema versions are upgraded first (`upgrade`)."""
+    Older schema versions are upgraded first (`upgrade`). The `coverage` summary is derived:
+    it is dropped here and computed again from the result by whoever needs it."""
     with contextlib.suppress(ValueError, RecursionError):  # the validation below says why
-        text = json.dumps(upgrade(json.loads(text)))
+        text = json.dumps(_without_derived(upgrade(json.loads(text))))
     try:
         # JSON mode: values such as dates are read as the JSON file writes them
         result = ScanResult.model_validate_json(text)
@@ -58,6 +64,12 @@ def _check_references(result: ScanResult) -> None:
         raise ResultLoadError("\n".join(
             [f"not a consistent Rempart scan result ({len(problems)} problem(s)):",
              *problems[:_MAX_LISTED_ERRORS]] + ([f"  ... and {more} more"] if more > 0 else [])))
+
+
+def _without_derived(data: Any) -> Any:
+    if isinstance(data, dict) and COVERAGE_KEY in data:
+        return {k: v for k, v in data.items() if k != COVERAGE_KEY}
+    return data
 
 
 def upgrade(data: Any) -> Any:
@@ -113,6 +125,10 @@ def _describe(exc: ValidationError) -> str:
 def result_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) of the result file, generated from the model."""
     schema = ScanResult.model_json_schema()
+    summary = CoverageSummary.model_json_schema(ref_template="#/$defs/{model}")
+    schema.setdefault("$defs", {}).update(summary.pop("$defs", {}))
+    schema["$defs"]["CoverageSummary"] = summary
+    schema["properties"][COVERAGE_KEY] = {"$ref": "#/$defs/CoverageSummary", "readOnly": True}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 

@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from reports.coverage import coverage_summary
 from reports.levels import sarif_level, security_severity
 from reports.wording import Wording
 from scanner.models import (
@@ -85,7 +86,10 @@ def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
         "automationDetails": {"id": f"rempart/{slug(result.inventory.contract.customer)}/"},
         "columnKind": "unicodeCodePoints",
         "results": findings,
-        "properties": {"rempart/verdict": scan_verdict(result).value},
+        # rules with no failure are not results; the statement of applicability says what
+        # this run covered, per requirement and Annex A control
+        "properties": {"rempart/verdict": scan_verdict(result).value,
+                       "rempart/coverage": coverage_summary(result).model_dump(mode="json")},
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -122,16 +126,20 @@ def requirement_catalogue(packs: tuple[PackInfo, ...]) -> dict[str, str]:
     """Requirement ID -> English text and source, from every loaded pack (rules cite across)."""
     catalogue: dict[str, str] = {}
     for pack in packs:
-        sources = {s.id: s.title for s in pack.sources}
+        sources = {s.id: ", ".join(p for p in (s.title, s.issuer, s.date) if p)
+                   for s in pack.sources}
         for req in pack.requirements:
-            where = f" ({req.source}: {sources[req.source]})" if req.source in sources else ""
+            section = f", section \"{req.section}\"" if req.section else ""
+            where = (f" ({req.source}: {sources[req.source]}{section})" if req.source in sources
+                     else "")
             catalogue.setdefault(req.id, req.text["en"] + where)
     return catalogue
 
 
 def _help(rule: RuleInfo, catalogue: dict[str, str]) -> tuple[str, str]:
     req_lines = [(rid, catalogue.get(rid, "")) for rid in rule.requirements]
-    controls = [f"{fw} {', '.join(ctls)}" for fw, ctls in sorted(rule.controls.items())]
+    controls = [f"{fw} {', '.join(ctls) or '(none applies)'}"
+                for fw, ctls in sorted(rule.controls.items())]
     text = [rule.remediation["en"], "", "Requirements:"]
     text += [f"- {rid}: {desc}" if desc else f"- {rid}" for rid, desc in req_lines]
     md = ["## Remediation", _md(rule.remediation["en"]), "", "## Requirements"]

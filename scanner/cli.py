@@ -13,7 +13,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from reports.formats import ReportFormat, render
+from reports.formats import ReportFormat, render, render_text
 from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
 from scanner.interrupt import Cancel, exit_now, signals_cancel
@@ -88,10 +88,22 @@ def load_rules(refs: Sequence[str], no_default: bool) -> RuleSet:
     return build_ruleset([load_pack(n) for n in names])
 
 
+def inventory_file(path: Path | None) -> tuple[str, bytes] | None:
+    """The inventory file's name and bytes for the PDF; None if it is not at hand (the PDF then
+    attaches the inventory recorded in the result)."""
+    if path is None:
+        return None
+    try:
+        return path.name, path.read_bytes()
+    except OSError:
+        return None
+
+
 def write_reports(result: ScanResult, outputs: dict[ReportFormat, Path | None], lang: str,
-                  base_dir: Path) -> None:
-    """Render every report first, then write each atomically (whole or not at all)."""
-    texts = {fmt: render(fmt, result, base_dir=base_dir, lang=lang)
+                  base_dir: Path, inventory: tuple[str, bytes] | None = None) -> None:
+    """Render every report first, then write each atomically (whole or not at all); the PDF
+    attaches `inventory` (name, bytes) when given."""
+    texts = {fmt: render(fmt, result, base_dir=base_dir, lang=lang, inventory=inventory)
              for fmt, path in outputs.items() if path is not None}
     for fmt, text in texts.items():
         path = outputs[fmt]
@@ -151,8 +163,11 @@ output_options = [
                  help="Write the full JSON result here."),
     click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write the HTML audit report here."),
+    click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the audit report as PDF/A-3 here, with the JSON result and the "
+                      "inventory attached (their SHA-256 on the cover)."),
     click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
-                 help="Language of the HTML report and of the printed summary."),
+                 help="Language of the HTML and PDF reports and of the printed summary."),
 ]
 
 
@@ -206,15 +221,17 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @input_errors
 def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ...],
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
-         sarif: Path | None, json_out: Path | None, html: Path | None, lang: str, fail_on: str,
-         concurrency: int, timeout: float, service_budget: float, ca_file: Path | None,
-         ports: str, scan_rate: str, udp: bool, flow_sweep: bool, dns_server: str | None,
+         sarif: Path | None, json_out: Path | None, html: Path | None, pdf: Path | None,
+         lang: str, fail_on: str, concurrency: int, timeout: float, service_budget: float,
+         ca_file: Path | None, ports: str, scan_rate: str, udp: bool, flow_sweep: bool,
+         dns_server: str | None,
          trust_on_first_use: bool, verbose: bool, quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
     \b
     Examples:
       rempart scan inventory.yaml --sarif rempart.sarif --json result.json --html report.html
+      rempart scan inventory.yaml --pdf report.pdf --lang fr
       rempart scan inventory.yaml --rules my-pack.yaml --fail-on high
       rempart scan --target 127.0.0.1:8443/https --contract-end 2027-06-30
       rempart scan --target 203.0.113.10:22/ssh --scope 203.0.113.0/24
@@ -224,13 +241,14 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
     with signals_cancel(cancel):  # SIGINT/SIGTERM: stop, write what was gathered, exit 130/143
         if (inventory is None) == (not targets):
             raise click.UsageError("give an INVENTORY file or at least one --target (not both)")
+        scanned = inventory_file(inventory) if pdf is not None else None  # as scanned
         if inventory is not None:
             inv = load_inventory(inventory)
         else:
             inv = adhoc_inventory(targets, scopes, contract_end)
         rules = load_rules(rule_refs, no_default_rules)
         outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
-                   ReportFormat.HTML: html}
+                   ReportFormat.HTML: html, ReportFormat.PDF: pdf}
         check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
         probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
                               scan_rate)
@@ -242,10 +260,10 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
 
         result = scan_with_progress(inv, rules, options, partial(run_scan, cancel=cancel),
                                     show=not quiet)
-        write_reports(result, outputs, lang, Path.cwd())
+        write_reports(result, outputs, lang, Path.cwd(), scanned)
         if not quiet:
-            _echo(render(ReportFormat.CONSOLE, result, base_dir=Path.cwd(), verbose=verbose,
-                         lang=lang))
+            _echo(render_text(ReportFormat.CONSOLE, result, base_dir=Path.cwd(),
+                              verbose=verbose, lang=lang))
     if cancel.is_set():
         _echo(f"rempart: scan interrupted by {cancel.name}; the reports hold what was gathered "
               "(unfinished subjects are errors in category 'interrupted')", err=True)
@@ -290,19 +308,25 @@ def check_dns_server_option(text: str, scope: Sequence[str]) -> None:
 @main.command()
 @click.argument("result_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_outputs
+@click.option("--inventory", "inventory", type=click.Path(exists=True, dir_okay=False,
+                                                         path_type=Path),
+              help="With --pdf: attach this inventory file (the one scanned). Without it the "
+                   "PDF attaches the inventory recorded in the result (inventory.json).")
 @click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="low",
               show_default=True, help="As for `scan`: the exit status reflects the result.")
 def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: Path | None,
-           lang: str, fail_on: str) -> None:
+           pdf: Path | None, lang: str, inventory: Path | None, fail_on: str) -> None:
     """Render reports again from a saved JSON result (no network).
 
     \b
     Example:
       rempart report result.json --html report.html --lang fr
+      rempart report result.json --pdf report.pdf --inventory inventory.yaml
     """
     from reports.json_report import load_json
 
-    outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html}
+    outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html,
+               ReportFormat.PDF: pdf}
     check_report_paths(outputs, [("the JSON result read", result_json)])
     try:
         text = read_bounded(result_json, MAX_RESULT_BYTES)
@@ -312,7 +336,9 @@ def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: P
         result = load_json(text)
     except Exception as exc:
         _fail(f"{result_json}: not a Rempart JSON result: {exc}")
-    write_reports(result, outputs, lang, Path.cwd())
+    # never a path read from the result: a result from elsewhere must not pick local files
+    scanned = inventory_file(inventory) if pdf is not None else None
+    write_reports(result, outputs, lang, Path.cwd(), scanned)
     sys.exit(exit_code(result, Severity(fail_on)))
 
 
@@ -448,8 +474,10 @@ def inventory_validate(file: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("rempart-demo"), show_default=True,
               help="Folder for the demo inventory, certificates and reports.")
-@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True)
-def demo(out: Path, lang: str) -> None:
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
+              help="Language of report.html and report.pdf (report.LANG.html has the other).")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (PDF/A-3, evidence attached).")
+def demo(out: Path, lang: str, pdf: bool) -> None:
     """Start a local demo estate on loopback, scan it, write the reports, stop it.
 
     Each demo host gets its own address (127.0.0.11 to .15); the inventory, SARIF, JSON and
@@ -458,12 +486,13 @@ def demo(out: Path, lang: str) -> None:
     \b
     Example:
       rempart demo --out /tmp/rempart-demo
+      rempart demo --pdf
     """
     from scanner.demo.run import run_demo
     from scanner.demo.servers import ServerStartError
 
     try:
-        status = run_demo(out, lang)
+        status = run_demo(out, lang, pdf)
     except (ServerStartError, OSError) as exc:
         _fail(f"the demo estate could not start: {exc}")
     sys.exit(status)

@@ -338,12 +338,16 @@ class Requirement(Frozen):
     id: str
     text: LocalizedText
     source: str = Field(description="Key of the source document in the pack's `sources`")
+    section: str = Field("", description="Section of the source document that demands it")
+    quote: str = Field("", description="The source's sentence, verbatim (in its language)")
 
 
 class SourceDocument(Frozen):
     id: str
     title: str
-    reference: str = ""
+    issuer: str = ""
+    date: str = Field("", description="YYYY-MM-DD, YYYY-MM or YYYY; empty if undated")
+    reference: str = Field("", description="Where to get it (URL, document number)")
 
 
 class RuleInfo(Frozen):

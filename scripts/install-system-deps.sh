@@ -13,6 +13,11 @@ command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v nc >/dev/null || need+=(netcat-openbsd)
 # the host-check tests: real sshd sessions whose scan account uses sudo -n for named commands
 command -v sudo >/dev/null || need+=(sudo)
+# the PDF report: WeasyPrint's Pango (text layout) and a font; poppler-utils for the PDF tests
+ldconfig -p 2>/dev/null | grep 'libpango-1.0.so' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep 'libharfbuzz-subset.so' >/dev/null || need+=(libharfbuzz-subset0)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing system packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2

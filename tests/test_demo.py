@@ -84,13 +84,9 @@ def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> No
 
 @pytest.fixture(scope="module")
 def demo_reports(demo: tuple[Path, ScanResult, str]) -> list[Path]:
-    """The demo's own report, and the same result rendered again in French."""
+    """The demo's report in both languages, as `rempart demo` writes them."""
     out, _, _ = demo
-    fr = out / "report-fr.html"
-    run = CliRunner().invoke(main, ["report", str(out / "result.json"), "--html", str(fr),
-                                    "--lang", "fr"])
-    assert run.exit_code == 1, run.output  # the demo holds failures
-    return [out / "report.html", fr]
+    return [out / "report.html", out / "report.fr.html"]
 
 
 def test_demo_report_renders_in_a_browser(demo_reports: list[Path], tmp_path: Path) -> None:
@@ -140,3 +136,19 @@ def test_demo_ssh_hosts_tell_their_story(demo: tuple[Path, ScanResult, str]) -> 
     views = {(p.host, p.port): p.verdict for p in result.host_ports}
     assert views[("bastion", "45432/tcp")] == "filtered"
     assert views[("legacy-ssh", "6379/tcp")] == "exposed"
+
+
+def test_demo_states_what_it_did_not_cover(demo: tuple[Path, ScanResult, str]) -> None:
+    out, result, _ = demo
+    data = json.loads((out / "result.json").read_text())
+    coverage = {i["id"]: i["coverage"] for i in data["coverage"]["requirements"]}
+    checked = {q for r in result.rules for q in r.requirements}
+    unchecked = sorted(set(coverage) - checked)
+    assert unchecked and all(coverage[q] == "not_covered" for q in unchecked)  # no rule
+    assert coverage["REQ-TLS-02"] == "covered"
+    sarif = json.loads((out / "rempart.sarif").read_text())
+    assert sarif["runs"][0]["properties"]["rempart/coverage"] == data["coverage"]
+    html = (out / "report.html").read_text()
+    soa = html[html.index('id="soa"'):html.index('id="matrix"')]
+    row = soa[soa.index(f">{unchecked[0]}</a>"):]
+    assert row.index("Not covered") < row.index("</tr>")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reports.formats import ReportFormat, render
+from reports.formats import ReportFormat, render, render_text
 from scanner.demo.estate import SCAN_PORTS, build_estate, inventory_yaml
 from scanner.demo.servers.launcher import start_servers
 from scanner.demo.ssh_estate import STORIES, add_to_inventory, ssh_hosts, why_not
@@ -23,7 +23,7 @@ from scanner.verdict import exit_code
 DEMO_PACKS = (*DEFAULT_PACKS, "tls-hardening")  # the FTP server's weak DH group shows too
 
 
-def run_demo(out: Path, lang: str) -> int:
+def run_demo(out: Path, lang: str, pdf: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     shown, out = out, out.resolve()  # server children run elsewhere: absolute paths
     click.echo(f"rempart demo: building the demo estate in {shown}/", err=True)
@@ -48,13 +48,20 @@ def run_demo(out: Path, lang: str) -> int:
                               probe=ProbeOptions(ports=SCAN_PORTS, ssh_access={
                                   a.host: a for a in inventory.ssh_access}))
         result = scan_with_progress(inventory, rules, options, run_scan, show=True)
+    other = "fr" if lang == "en" else "en"
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html"}
+    if pdf:
+        outputs[ReportFormat.PDF] = out / "report.pdf"
+    scanned = (inventory_path.name, inventory_path.read_bytes())
     for fmt, path in outputs.items():
-        write_atomic(path, render(fmt, result, base_dir=out, lang=lang))
+        write_atomic(path, render(fmt, result, base_dir=out, lang=lang, inventory=scanned))
+    also = out / f"report.{other}.html"  # the HTML report in the other language too
+    write_atomic(also, render_text(ReportFormat.HTML, result, base_dir=out, lang=other))
     click.echo(render(ReportFormat.CONSOLE, result, base_dir=out, lang=lang))
     for fmt, path in outputs.items():
         click.echo(f"wrote {fmt.value.upper()}: {path}")
+    click.echo(f"wrote HTML ({other}): {also}")
     status = exit_code(result, Severity.LOW)
     click.echo(f"(a `rempart scan` of this estate exits with status {int(status)}: "
                f"{status.name.lower()}; the demo itself succeeded)")

@@ -36,9 +36,10 @@ from scanner.rulepack.model import (
 from scanner.rulepack.operators import OPERATORS, OperandShape, operators_for
 from scanner.yamlsrc import Document, Path_, SourceError, load_document, validate_schema
 
-BUILTIN_PACKS = ("saas-baseline", "network-baseline", "ops-performance", "host-baseline",
-                 "tls-hardening", "tls-vulnerabilities", "dns-migration")
-DEFAULT_PACKS = ("saas-baseline", "network-baseline", "host-baseline")
+BUILTIN_PACKS = ("catalogue", "saas-baseline", "network-baseline", "ops-performance",
+                 "host-baseline", "tls-hardening", "tls-vulnerabilities", "dns-migration")
+# the catalogue first: its citations win, and requirements no rule checks still show
+DEFAULT_PACKS = ("catalogue", "saas-baseline", "network-baseline", "host-baseline")
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 
 
@@ -69,7 +70,8 @@ def load_pack(ref: str) -> Pack:
 def parse_pack(doc: Document, origin: str) -> Pack:
     validate_schema(doc, pack_schema())
     data = doc.data
-    sources = {k: SourceDocument(id=k, title=v["title"], reference=v.get("reference", ""))
+    sources = {k: SourceDocument(id=k, title=v["title"], issuer=v.get("issuer", ""),
+                                 date=v.get("date", ""), reference=v.get("reference", ""))
                for k, v in (data.get("sources") or {}).items()}
     requirements = []
     for req_id, req in (data.get("requirements") or {}).items():
@@ -77,7 +79,9 @@ def parse_pack(doc: Document, origin: str) -> Pack:
             raise doc.error(("requirements", req_id, "source"),
                             f"unknown source '{req['source']}'; expected one of: "
                             f"{', '.join(sources) or '(no sources declared)'}")
-        requirements.append(Requirement(id=req_id, text=_text(req["text"]), source=req["source"]))
+        requirements.append(Requirement(id=req_id, text=_text(req["text"]), source=req["source"],
+                                        section=req.get("section", ""),
+                                        quote=req.get("quote", "")))
     info = PackInfo(
         id=data["pack"]["id"], version=data["pack"]["version"],
         title=_text(data["pack"]["title"]), origin=origin,

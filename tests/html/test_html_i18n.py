@@ -7,6 +7,7 @@ import string
 from pathlib import Path
 
 from reports import i18n
+from reports.coverage import Coverage
 from reports.html_format import Formats
 from scanner.models import ProbeStatus, Severity, Status
 
@@ -33,11 +34,12 @@ def test_every_key_the_templates_use_exists() -> None:
         used |= set(re.findall(r'\bt\("([a-z0-9_.-]+)"', template.read_text(encoding="utf-8")))
     dynamic = {k for k in used if k.endswith(".")}
     assert used - dynamic <= set(i18n.MESSAGES["en"])
-    assert dynamic == {"status.", "severity.", "probe.", "verdict."}
+    assert dynamic == {"status.", "severity.", "probe.", "verdict.", "coverage."}
     expected = (
         {f"status.{s.value}" for s in Status} | {"status.none"}
         | {f"severity.{s.value}" for s in Severity}
         | {f"probe.{s.value}" for s in ProbeStatus}
+        | {f"coverage.{c.value}" for c in Coverage}
         | {f"verdict.{v}{suffix}" for v in ("non_compliant", "incomplete", "compliant")
            for suffix in ("", ".explain")}
     )
@@ -53,7 +55,10 @@ def test_french_texts_are_translated() -> None:
 
 def test_control_titles_in_both_languages() -> None:
     assert i18n.control_title("en", "iso27001", "A.8.24") == "Use of cryptography"
-    assert i18n.control_title("fr", "hds", "A.8.24") == "Utilisation de la cryptographie"
+    assert i18n.control_title("fr", "iso27001", "A.8.24") == "Utilisation de la cryptographie"
+    assert i18n.control_title("fr", "hds", "A.8.24") is None  # HDS has no ISO numbers
+    assert i18n.control_title("en", "soc2", "CC6.7") == \
+        "Restricted and protected transmission of information"
     assert i18n.control_title("fr", "anssi-tls", "A.8.24") is None
     assert i18n.framework_name("fr", "custom-framework") == "custom-framework"
 

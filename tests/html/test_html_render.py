@@ -17,7 +17,7 @@ from scanner.models import ScanResult, Status
 from tests.html.parse import parse, part_ids, section
 from tests.reports.sample import BANNER_SIZE, HOSTILE_SUBJECT
 
-PARTS = ["summary", "matrix", "traceability", "findings", "unchecked", "appendix"]
+PARTS = ["summary", "soa", "matrix", "traceability", "findings", "unchecked", "appendix"]
 
 
 def test_parts_come_in_the_required_order(html_en: str) -> None:

@@ -271,7 +271,7 @@ def test_no_section_without_zones(sample: ScanResult, html_en: str, net: ScanRes
 
 
 def test_section_sits_between_traceability_and_findings(net_en: str) -> None:
-    assert part_ids(net_en) == ["summary", "matrix", "traceability", "network", "findings",
+    assert part_ids(net_en) == ["summary", "soa", "matrix", "traceability", "network", "findings",
                                 "unchecked", "appendix"]
     toc = net_en[net_en.index('<nav class="toc"'):net_en.index("</nav>")]
     assert toc.index("#traceability") < toc.index("#network") < toc.index("#findings")

@@ -31,7 +31,7 @@ def test_render_is_pretty_sorted_and_stable() -> None:
     text = render_json(result)
     assert text == render_json(make_sample_result())
     assert text.endswith("}\n")
-    assert text.startswith('{\n  "finished_at"')
+    assert text.startswith('{\n  "coverage"')  # the derived statement of applicability
     json.loads(text, object_pairs_hook=_keys_sorted)
     assert "Compléments Clinique Exemple" in text  # UTF-8 kept, not \u-escaped
 
