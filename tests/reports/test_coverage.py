@@ -12,7 +12,7 @@ from reports.coverage import Coverage, CoverageSummary, coverage_summary
 from reports.html import render_html
 from reports.json_report import load_json, render_json
 from reports.sarif import sarif_log
-from scanner.models import Requirement, RuleResult, ScanResult, Status
+from scanner.models import Message, MessageKey, Requirement, RuleResult, ScanResult, Status
 from tests.reports.sample import make_sample_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,8 @@ def result() -> ScanResult:
     rules = tuple(template.model_copy(update={"id": rid, "requirements": tuple(reqs),
                                               "controls": {"iso27001": tuple(ctl)}})
                   for rid, (reqs, ctl, _) in RULES.items())
-    results = tuple(RuleResult(rule_id=rid, service=service, status=st, message="m")
+    results = tuple(RuleResult(rule_id=rid, service=service, status=st,
+                               message=Message(key=MessageKey.CHECKED))
                     for rid, (_, _, statuses) in RULES.items() for st in statuses)
     pack = sample.packs[0].model_copy(update={"requirements": tuple(
         Requirement(id=q, text={"en": q}, source=sample.packs[0].sources[0].id)
