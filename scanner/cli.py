@@ -246,6 +246,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
             inv = load_inventory(inventory)
         else:
             inv = adhoc_inventory(targets, scopes, contract_end)
+        contract_warning(inv)
         rules = load_rules(rule_refs, no_default_rules)
         outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
                    ReportFormat.HTML: html, ReportFormat.PDF: pdf}
@@ -274,9 +275,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
 def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None,
                   flow_sweep: bool = False, trust_on_first_use: bool = False,
                   scan_rate: str = "default") -> ProbeOptions:
-    if not re.fullmatch(r"[0-9,\-]+", ports):
-        raise click.BadParameter(f"expected ports like 1-1024,8443; got {ports!r}",
-                                 param_hint="--ports")
+    check_port_spec(ports)
     if dns_server is not None:
         check_dns_server_option(dns_server, inv.scope)
     try:
@@ -293,6 +292,27 @@ def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | N
                         ssh_access={a.host: a for a in inv.ssh_access},
                         trust_on_first_use=trust_on_first_use, scan_rate=rate,
                         exposure_hosts=exposed)
+
+
+def check_port_spec(spec: str) -> None:
+    """`--ports`: comma-separated ports or ranges, each within 1-65535, ranges ascending."""
+    usage = f"expected ports like 1-1024,8443 (each 1 to 65535); got {spec!r}"
+    for item in spec.split(","):
+        m = re.fullmatch(r"([0-9]{1,5})(?:-([0-9]{1,5}))?", item)
+        if not m:
+            raise click.BadParameter(usage, param_hint="--ports")
+        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+        if not 1 <= low <= high <= 65535:
+            raise click.BadParameter(f"{item!r} is out of range; {usage}", param_hint="--ports")
+
+
+def contract_warning(inv: InventoryInfo) -> None:
+    """A contract that already ended: rules comparing with it are errors, not passes."""
+    end = inv.contract.end_date
+    if end is not None and end < dt.datetime.now(dt.UTC).date():
+        _echo(f"rempart: warning: {inv.path or '--contract-end'}: contract.end_date {end} is "
+              "already past; rules that compare with it (certificate validity for the contract "
+              "term) will be errors, not passes: correct the date", err=True)
 
 
 def check_dns_server_option(text: str, scope: Sequence[str]) -> None:
@@ -465,6 +485,7 @@ def inventory_validate(file: Path) -> None:
       rempart inventory validate inventory.yaml
     """
     inv = load_inventory(file)
+    contract_warning(inv)
     services = sum(len(h.services) for h in inv.hosts)
     _echo(f"{file}: OK ({len(inv.hosts)} hosts, {services} services, "
                f"scope {', '.join(inv.scope)})")

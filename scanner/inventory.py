@@ -197,4 +197,9 @@ def parse_target(text: str) -> tuple[str, int, ServiceProtocol]:
     except ValueError:
         raise SourceError("--target", 1, 1, "target", f"unknown protocol {name!r}; expected "
                           f"one of: {', '.join(p.value for p in ServiceProtocol)}") from None
+    if not protocol.network_service:
+        services = ", ".join(p.value for p in ServiceProtocol if p.network_service)
+        raise SourceError("--target", 1, 1, "target", f"{name!r} is not a service protocol "
+                          f"(hosts, flows and SPF domains come from an inventory); expected one "
+                          f"of: {services}")
     return (str(ipaddress.ip_address(host)) if is_ip(host) else host), port, protocol

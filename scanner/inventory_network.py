@@ -37,7 +37,19 @@ class NetworkPart:
 
 
 def parse_roles(doc: Document) -> dict[str, tuple[str, ...]]:
-    return {name: tuple(r["allowed_ports"]) for name, r in (doc.data.get("roles") or {}).items()}
+    roles = doc.data.get("roles") or {}
+    for name, r in roles.items():
+        for i, port in enumerate(r["allowed_ports"]):
+            check_port(doc, ("roles", name, "allowed_ports", i), port)
+    return {name: tuple(r["allowed_ports"]) for name, r in roles.items()}
+
+
+def check_port(doc: Document, at: tuple[str | int, ...], text: str) -> None:
+    """`PORT/proto` (the schema checked the shape): the number must be a real port."""
+    number = int(text.split("/")[0])
+    if not 1 <= number <= 65535:
+        raise doc.error(at, f"port {number} is out of range; expected 1 to 65535 "
+                        f"(like 443/tcp); got {text!r}")
 
 
 def role_services(doc: Document, role: str) -> tuple[str, ...]:
@@ -115,6 +127,7 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
             if f[key] not in zone_names:
                 raise doc.error(("flows", i, key), f"unknown zone '{f[key]}'; expected one of: "
                                 f"{', '.join(zone_names) or '(no zones declared)'}")
+        check_port(doc, ("flows", i, "port"), f["port"])
         flows.append(Flow(source=f["from"], destination=f["to"], port=f["port"],
                           location=doc.where(("flows", i))))
     subjects = _flow_subjects(doc, zones, flows, by_name, roles)

@@ -77,6 +77,8 @@ def resolve(operand: Operand, params: Mapping[str, Operand], dyn: Dynamic
             return dyn.scan_time, ref
         if ref != "contract.end_date" or dyn.contract_end is None:
             return None, ref
+        if dyn.contract_end < dyn.scan_time.date():  # a past end proves nothing: error, no pass
+            return None, ref
         return dt.datetime.combine(dyn.contract_end, dt.time(23, 59, 59), dt.UTC), ref
     return operand, None
 
