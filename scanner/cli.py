@@ -39,7 +39,9 @@ Exit status:
   0  every applicable rule passed (failures below --fail-on are reported, not fatal)
   1  a rule failed at or above --fail-on
   2  bad usage, invalid rule pack or inventory, or a target outside the scope
-  3  no failure at that level, but some rule could not be checked (error results)"""
+  3  no failure at that level, but some rule could not be checked (error results)
+  130  interrupted by SIGINT (reports written with what was gathered, marked interrupted)
+  143  interrupted by SIGTERM (likewise)"""
 
 
 def _echo(text: str = "", *, err: bool = False) -> None:

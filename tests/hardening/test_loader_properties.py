@@ -53,8 +53,8 @@ def test_the_seeds_load() -> None:
     assert load_pack_bytes(PACK_TEXT.encode()) is not None
 
 
-YAML_CHARS = st.sampled_from(list("abc:-[]{},#&*!|>'\"\n \t%@`?0123456789./\\") +
-                             ["\u00e9", "\x00", "\x1b", "\ufeff", "~", "<<"])
+YAML_CHARS = st.sampled_from([*"abc:-[]{},#&*!|>'\"\n \t%@`?0123456789./\\",
+                             "\u00e9", "\x00", "\x1b", "\ufeff", "~", "<<"])
 
 
 @st.composite

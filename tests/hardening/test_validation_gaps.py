@@ -15,7 +15,8 @@ from scanner.models import Fact, ProbeStatus
 from scanner.rulepack.conditions import Dynamic, evaluate_condition
 from tests.hardening.test_input_bounds import INVENTORY, PACK
 
-NETWORK = INVENTORY.replace("    address: 127.0.0.1\n", "    address: 127.0.0.1\n    role: web\n") + """\
+NETWORK = INVENTORY.replace("    address: 127.0.0.1\n",
+                            "    address: 127.0.0.1\n    role: web\n") + """\
 roles:
   web: {allowed_ports: ["443/tcp"]}
 zones:
