@@ -503,7 +503,8 @@ def inventory_validate(file: Path) -> None:
 def demo(out: Path, lang: str, pdf: bool) -> None:
     """Start a local demo estate on loopback, scan it, write the reports, stop it.
 
-    Each demo host gets its own address (127.0.0.11 to .15); the inventory, SARIF, JSON and
+    Each demo host gets its own address (127.0.0.11 and up; one demo at a time per machine,
+    a second one waits); the inventory, SARIF, JSON and
     HTML reports go to --out. The exposure scan needs nmap.
 
     \b
@@ -511,11 +512,13 @@ def demo(out: Path, lang: str, pdf: bool) -> None:
       rempart demo --out /tmp/rempart-demo
       rempart demo --pdf
     """
+    from scanner.demo.lock import one_demo_at_a_time
     from scanner.demo.run import run_demo
     from scanner.demo.servers import ServerStartError
 
     try:
-        status = run_demo(out, lang, pdf)
+        with one_demo_at_a_time():
+            status = run_demo(out, lang, pdf)
     except (ServerStartError, OSError) as exc:
         _fail(f"the demo estate could not start: {exc}")
     sys.exit(status)
