@@ -18,7 +18,7 @@ from scanner import __version__
 from scanner.engine import ScanOptions, run_scan
 from scanner.interrupt import Cancel, exit_now, signals_cancel
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
-from scanner.limits import MAX_RESULT_BYTES, describe, read_bounded
+from scanner.limits import MAX_CERT_BYTES, MAX_RESULT_BYTES, check_regular, describe, read_bounded
 from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
 from scanner.netaddr import in_scope, is_loopback, parse_server
 from scanner.outputs import OutputError, check_outputs, write_atomic
@@ -253,6 +253,11 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
         outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
                    ReportFormat.HTML: html, ReportFormat.PDF: pdf}
         check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
+        if ca_file is not None:
+            try:
+                check_regular(ca_file, MAX_CERT_BYTES)
+            except OSError as exc:
+                _fail(f"--ca-file {ca_file}: cannot read: {describe(exc)}")
         probe = probe_options(inv, ports, udp, dns_server, flow_sweep, trust_on_first_use,
                               scan_rate)
         if not quiet:  # a line per host as its exposure scan ends

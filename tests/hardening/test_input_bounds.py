@@ -201,3 +201,16 @@ def test_alias_is_refused_where_it_is_used() -> None:
         load_document("a.yaml", text)
     with pytest.raises(SourceError, match=r"a\.yaml:8:4: z: aliases \(\*y\) are not supported"):
         load_document("a.yaml", (INVENTORY + "z: *y\n").encode())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_ca_file_that_never_ends_is_refused_before_the_scan(tmp_path: Path, kind: str) -> None:
+    path = Path("/dev/zero")
+    if kind == "fifo":
+        path = tmp_path / "ca.pem"
+        os.mkfifo(path)
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(INVENTORY)
+    status, output = run("scan", str(inv), "--ca-file", str(path), "-q")
+    assert status == 2
+    assert f"--ca-file {path}: cannot read: a {'FIFO' if kind == 'fifo' else 'device'}" in output
