@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reports import i18n
+from reports.policy_text import policy_lines
 from reports.sarif import clean, clip
 from reports.wording import Wording, fact_of
 from scanner.models import RuleInfo, RuleResult, ScanResult, Severity, Status, count_by_status
@@ -24,6 +25,7 @@ MAX_CELL = 300  # characters of a message cell; the JSON report keeps everything
 STATUS_STYLE = {
     Status.FAIL: "bold red",
     Status.ERROR: "magenta",
+    Status.WAIVED: "blue",
     Status.NOT_APPLICABLE: "dim",
     Status.PASS: "green",
 }
@@ -54,6 +56,8 @@ def render_console(result: ScanResult, *, verbose: bool = False, width: int = 10
         console.print(Text(words.t("console.nothing"), style="green"))
     counts = count_by_status(result.results)
     console.print(totals_line(counts, words))
+    for line in policy_lines(result):
+        console.print(line)
     console.print(verdict_line(scan_verdict(result), counts, words))
     text = console.export_text(styles=color)
     if not color:
@@ -127,7 +131,7 @@ def _message(r: RuleResult, result: ScanResult, words: Wording) -> Text:
 
 def totals_line(counts: dict[Status, int], words: Wording) -> Text:
     line = Text(words.t("console.totals") + " ")
-    for i, status in enumerate(STATUS_ORDER):
+    for i, status in enumerate(s for s in STATUS_ORDER if counts[s] or s is not Status.WAIVED):
         if i:
             line.append(", ")
         line.append(f"{counts[status]} {words.t(f'console.total.{status.value}')}",

@@ -16,6 +16,8 @@ class ReportFormat(StrEnum):
     HTML = "html"
     CONSOLE = "console"
     PDF = "pdf"
+    JUNIT = "junit"
+    GITLAB = "gitlab"
 
 
 def render(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str = "en",
@@ -41,6 +43,14 @@ def render(fmt: ReportFormat, result: ScanResult, *, base_dir: Path, lang: str =
             from reports.pdf import render_pdf
 
             return render_pdf(result, lang=lang, inventory=inventory)
+        case ReportFormat.JUNIT:
+            from reports.junit import render_junit
+
+            return render_junit(result)
+        case ReportFormat.GITLAB:
+            from reports.gitlab import render_gitlab
+
+            return render_gitlab(result, base_dir=base_dir)
         case _:
             assert_never(fmt)
 

@@ -20,6 +20,8 @@ from markupsafe import Markup
 
 from reports import i18n
 from reports.html_format import Formats, clip, iso, printable
+from reports.html_history import history_view
+from reports.html_policy import policy_view
 from reports.html_view import build_view
 from reports.json_report import load_json
 from reports.wording import Wording, fact_of
@@ -75,6 +77,8 @@ def render_html(result: ScanResult, *, lang: str = "en",
     return template.render(
         v=build_view(result, lang),
         attachments=attachments,
+        p=policy_view(result),
+        h=history_view(result),
         r=result,
         lang=lang,
         css=Markup(css),  # noqa: S704 - our own packaged stylesheet, not data

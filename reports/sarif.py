@@ -42,9 +42,12 @@ from scanner.models import (
     Service,
     Severity,
     Status,
+    WaiverRecord,
+    WaiverState,
     count_by_status,
 )
 from scanner.verdict import scan_verdict
+from scanner.waivers import waiver_counts
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/rempart/"
@@ -69,10 +72,11 @@ def sarif_log(result: ScanResult, *, base_dir: Path) -> dict[str, Any]:
     rules = {rule.id: (i, rule) for i, rule in enumerate(result.rules)}
     services = {s.service.key: s.service for s in result.services}
     catalogue = requirement_catalogue(result.packs)
+    waivers = {w.id: w for w in result.waivers}
     findings = [
-        _result(r, rules.get(r.rule_id), services.get(r.service), base, result)
+        _result(r, rules.get(r.rule_id), services.get(r.service), base, result, waivers)
         for r in result.results
-        if r.status in (Status.FAIL, Status.ERROR)
+        if r.status in (Status.FAIL, Status.ERROR, Status.WAIVED)
     ]
     run: dict[str, Any] = {
         "tool": {"driver": {
@@ -178,10 +182,11 @@ def _clipped(data: Any) -> Any:
 
 
 def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service | None,
-            base: str, result: ScanResult) -> dict[str, Any]:
+            base: str, result: ScanResult, waivers: dict[str, WaiverRecord]
+            ) -> dict[str, Any]:
     endpoint = service.endpoint if service else rr.service
     severity = rule[1].severity if rule else Severity.MEDIUM  # unknown rule: an engine bug
-    failed = rr.status is Status.FAIL
+    failed = rr.status in (Status.FAIL, Status.WAIVED)  # a waived failure is still a failure
     out: dict[str, Any] = {"ruleId": rr.rule_id}
     if rule:
         out["ruleIndex"] = rule[0]
@@ -190,6 +195,8 @@ def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service 
     out["message"] = {"text": _message(rr, endpoint, result)}
     out["locations"] = [_location(service, rr.service, endpoint, base)]
     digest = fingerprint(rr.rule_id, rr.service)
+    if rr.waiver in waivers:
+        out["suppressions"] = [suppression(waivers[rr.waiver])]
     out["partialFingerprints"] = {
         "rempart/v1": digest,
         "primaryLocationLineHash": f"{digest[:16]}:1",
@@ -252,12 +259,60 @@ def _dir_uri(base: str) -> str:
 
 def _invocation(result: ScanResult) -> dict[str, Any]:
     counts = {status.value: n for status, n in count_by_status(result.results).items()}
-    return {
+    invocation: dict[str, Any] = {
         "executionSuccessful": not result.interrupted,  # stopped by a signal: incomplete
         "startTimeUtc": _utc(result.started_at),
         "endTimeUtc": _utc(result.finished_at),
         "properties": {"counts": counts},
     }
+    policy_invocation(result, invocation)
+    return invocation
+
+
+def suppression(w: WaiverRecord) -> dict[str, Any]:
+    """SARIF §3.35: the waiver as an accepted external suppression, with its justification."""
+    out: dict[str, Any] = {
+        "kind": "external",
+        "status": "accepted",
+        "justification": clip(clean(w.justification), MAX_MESSAGE),
+        "properties": {"waiver": w.id, "approver": w.approver, "start": w.start.isoformat(),
+                       "expires": w.expires.isoformat(), "risk": w.risk.value},
+    }
+    if w.location:  # the line of the waiver file that declares it
+        out["location"] = {"physicalLocation": {
+            "artifactLocation": {"uri": Path(os.path.abspath(w.location.file)).as_uri()},
+            "region": {"startLine": w.location.line}}}
+    return out
+
+
+def policy_invocation(result: ScanResult, invocation: dict[str, Any]) -> None:
+    """Excluded rules as rule configuration overrides (enabled: false, with the reason);
+    expired, pending and stale waivers as warnings; counts before waivers."""
+    if result.exclusions:
+        invocation["ruleConfigurationOverrides"] = [
+            {"descriptor": {"id": ex.rule_id},
+             "configuration": {"enabled": False},
+             "properties": {"excludedBy": ex.by, "reason": ex.reason}}
+            for ex in result.exclusions]
+    notes = [{"level": "warning", "message": {"text": clean(
+        f"waiver {w.id} ({w.rule_id}, approved by {w.approver}) is {w.state.value}: "
+        + _WAIVER_NOTE[w.state].format(expires=w.expires, start=w.start))},
+        "descriptor": {"id": f"rempart/waiver-{w.state.value}"},
+        "properties": {"waiver": w.id, "state": w.state.value}}
+        for w in result.waivers if w.state is not WaiverState.ACTIVE]
+    if notes:
+        invocation["toolConfigurationNotifications"] = notes
+    if result.waivers:
+        before = {s.value: n for s, n in waiver_counts(result.results).before.items()}
+        invocation["properties"]["countsBeforeWaivers"] = before
+
+
+_WAIVER_NOTE = {
+    WaiverState.EXPIRED: "it expired on {expires} and no longer applies",
+    WaiverState.PENDING: "it starts on {start} and does not apply yet",
+    WaiverState.STALE: "it matches no failure (fixed, or wrong rule or hosts); remove it",
+    WaiverState.ACTIVE: "",
+}
 
 
 # ---- text helpers -------------------------------------------------------------------------

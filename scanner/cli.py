@@ -29,6 +29,7 @@ from scanner.rulepack.model import Check, Condition, RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.termtext import safe
 from scanner.verdict import ExitCode, exit_code
+from scanner.waivers import apply_policy, apply_waivers, exclude_rules, load_waivers, unwaive
 from scanner.yamlsrc import SourceError
 
 P = ParamSpec("P")
@@ -156,6 +157,10 @@ rules_option = click.option(
     help=f"Rule pack to add: a built-in name ({', '.join(BUILTIN_PACKS)}) or a YAML file. "
          "Repeatable. saas-baseline, network-baseline and host-baseline are loaded unless "
          "--no-default-rules; ops-performance (response time) is opt-in.")
+waivers_option = click.option(
+    "--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE", help="YAML file of waivers (accepted risks): covered failures are reported "
+                         "as waived, with approver and expiry.")
 no_default_option = click.option("--no-default-rules", is_flag=True,
                                  help="Do not load the built-in default packs.")
 output_options = [
@@ -170,6 +175,13 @@ output_options = [
                       "inventory attached (their SHA-256 on the cover)."),
     click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
                  help="Language of the HTML and PDF reports and of the printed summary."),
+    click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write JUnit XML here (one test case per rule and service)."),
+    click.option("--gitlab", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write a GitLab code-quality report here."),
+    click.option("--baseline", metavar="RESULT.json|SCAN_ID",
+                 help="Gate only on findings that are not in this earlier result (a JSON "
+                      "result, or a scan ID of the history database)."),
 ]
 
 
@@ -218,16 +230,26 @@ def with_outputs(func: Callable[P, R]) -> Callable[P, R]:
 @click.option("--trust-on-first-use", is_flag=True,
               help="Host checks: accept an SSH host key that is not in the host's known_hosts "
                    "yet and add it there (default: refuse, naming the fingerprint seen).")
+@click.option("--skip-rule", "skip_rules", multiple=True, metavar="RULE",
+              help="Exclude this rule from the scan (repeatable); reports list it as excluded.")
+@waivers_option
+@click.option("--db", metavar="PATH|URL", envvar="REMPART_DB", show_envvar=True,
+              help="History database the scan is stored in: an SQLite file or "
+                   "postgresql://user@host/dbname (default: "
+                   "~/.local/share/rempart/history.sqlite).")
+@click.option("--no-history", is_flag=True, help="Do not store this scan in the history.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed rules in the summary too.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @input_errors
 def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ...],
          contract_end: dt.date | None, rule_refs: tuple[str, ...], no_default_rules: bool,
          sarif: Path | None, json_out: Path | None, html: Path | None, pdf: Path | None,
-         lang: str, fail_on: str, concurrency: int, timeout: float, service_budget: float,
+         lang: str, junit: Path | None, gitlab: Path | None, baseline: str | None,
+         fail_on: str, concurrency: int, timeout: float, service_budget: float,
          ca_file: Path | None, ports: str, scan_rate: str, udp: bool, flow_sweep: bool,
-         dns_server: str | None,
-         trust_on_first_use: bool, verbose: bool, quiet: bool) -> None:
+         dns_server: str | None, trust_on_first_use: bool, skip_rules: tuple[str, ...],
+         waivers_file: Path | None, db: str | None, no_history: bool, verbose: bool,
+         quiet: bool) -> None:
     """Scan the services of INVENTORY (or --target ones) against the rule packs.
 
     \b
@@ -235,6 +257,7 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
       rempart scan inventory.yaml --sarif rempart.sarif --json result.json --html report.html
       rempart scan inventory.yaml --pdf report.pdf --lang fr
       rempart scan inventory.yaml --rules my-pack.yaml --fail-on high
+      rempart scan inventory.yaml --waivers waivers.yaml --skip-rule TLS-CIPH-002
       rempart scan --target 127.0.0.1:8443/https --contract-end 2027-06-30
       rempart scan --target 203.0.113.10:22/ssh --scope 203.0.113.0/24
       rempart scan inventory.yaml --scan-rate fast --ports 1-65535
@@ -249,9 +272,12 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
         else:
             inv = adhoc_inventory(targets, scopes, contract_end)
         contract_warning(inv)
-        rules = load_rules(rule_refs, no_default_rules)
+        rules, exclusions = exclude_rules(load_rules(rule_refs, no_default_rules), skip_rules)
+        known = {r.info.id for r in rules.rules} | {e.rule_id for e in exclusions}
+        waivers = load_waivers(waivers_file, known) if waivers_file else ()
         outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out,
-                   ReportFormat.HTML: html, ReportFormat.PDF: pdf}
+                   ReportFormat.HTML: html, ReportFormat.PDF: pdf, ReportFormat.JUNIT: junit,
+                   ReportFormat.GITLAB: gitlab}
         check_report_paths(outputs, scan_inputs(inventory, rule_refs, ca_file, inv))
         if ca_file is not None:
             try:
@@ -268,6 +294,9 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
 
         result = scan_with_progress(inv, rules, options, partial(run_scan, cancel=cancel),
                                     show=not quiet)
+        result = apply_policy(result, exclusions, waivers)
+        if not no_history:  # an interrupted scan is stored marked `interrupted`
+            result = cli_history.record(result, db)
         write_reports(result, outputs, lang, Path.cwd(), scanned)
         if not quiet:
             _echo(render_text(ReportFormat.CONSOLE, result, base_dir=Path.cwd(),
@@ -276,7 +305,26 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
         _echo(f"rempart: scan interrupted by {cancel.name}; the reports hold what was gathered "
               "(unfinished subjects are errors in category 'interrupted')", err=True)
         exit_now(cancel.exit_status)
-    sys.exit(exit_code(result, Severity(fail_on)))
+    sys.exit(gate_exit(result, Severity(fail_on), baseline, db))
+
+
+def gate_exit(result: ScanResult, fail_on: Severity, baseline: str | None,
+              db: str | None = None) -> ExitCode:
+    """The exit status; with a baseline, findings already in it do not fail the gate."""
+    if baseline is None:
+        return exit_code(result, fail_on)
+    from scanner.gate import load_baseline, new_findings_exit
+    from scanner.history.store import HistoryError
+
+    try:
+        base = load_baseline(baseline, db)
+    except (OSError, ValueError, HistoryError) as exc:
+        _fail(f"--baseline {baseline}: {exc}")
+    code, known = new_findings_exit(result, base, fail_on)
+    if known:
+        click.echo(f"baseline: {known} finding(s) already in the baseline do not fail the gate",
+                   err=True)
+    return code
 
 
 def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | None,
@@ -341,8 +389,12 @@ def check_dns_server_option(text: str, scope: Sequence[str]) -> None:
                    "PDF attaches the inventory recorded in the result (inventory.json).")
 @click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="low",
               show_default=True, help="As for `scan`: the exit status reflects the result.")
+@waivers_option
+@input_errors
 def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: Path | None,
-           pdf: Path | None, lang: str, inventory: Path | None, fail_on: str) -> None:
+           pdf: Path | None, lang: str, junit: Path | None, gitlab: Path | None,
+           baseline: str | None, inventory: Path | None, fail_on: str,
+           waivers_file: Path | None) -> None:
     """Render reports again from a saved JSON result (no network).
 
     \b
@@ -353,7 +405,7 @@ def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: P
     from reports.json_report import load_json
 
     outputs = {ReportFormat.SARIF: sarif, ReportFormat.JSON: json_out, ReportFormat.HTML: html,
-               ReportFormat.PDF: pdf}
+               ReportFormat.PDF: pdf, ReportFormat.JUNIT: junit, ReportFormat.GITLAB: gitlab}
     check_report_paths(outputs, [("the JSON result read", result_json)])
     try:
         text = read_bounded(result_json, MAX_RESULT_BYTES)
@@ -363,10 +415,13 @@ def report(result_json: Path, sarif: Path | None, json_out: Path | None, html: P
         result = load_json(text)
     except Exception as exc:
         _fail(f"{result_json}: not a Rempart JSON result: {exc}")
+    if waivers_file:  # re-applied as of the scan date; a waiver file replaces the recorded one
+        result = apply_waivers(unwaive(result), load_waivers(waivers_file,
+                                                             {r.id for r in result.rules}))
     # never a path read from the result: a result from elsewhere must not pick local files
     scanned = inventory_file(inventory) if pdf is not None else None
     write_reports(result, outputs, lang, Path.cwd(), scanned)
-    sys.exit(exit_code(result, Severity(fail_on)))
+    sys.exit(gate_exit(result, Severity(fail_on), baseline))
 
 
 @main.group()
@@ -527,3 +582,6 @@ def demo(out: Path, lang: str, pdf: bool) -> None:
     except (ServerStartError, OSError) as exc:
         _fail(f"the demo estate could not start: {exc}")
     sys.exit(status)
+
+
+from scanner import cli_history, cli_ops  # noqa: E402,F401  (register their commands on main)

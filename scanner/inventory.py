@@ -30,6 +30,7 @@ from scanner.models import (
     SshAccess,
 )
 from scanner.netaddr import Network, in_scope, is_ip
+from scanner.operations import parse_operations
 from scanner.yamlsrc import Document, SourceError, read_document, validate_schema
 
 LOOPBACK_SCOPE = ("127.0.0.0/8", "::1/128")
@@ -116,7 +117,8 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                          scope=tuple(str(n) for n in scope), hosts=tuple(hosts), roles=roles,
                          zones=net.zones, flows=net.flows, vantages=net.vantages,
                          sending_domains=net.sending_domains, dns_server=net.dns_server,
-                         subjects=net.subjects, ssh_access=tuple(access))
+                         subjects=net.subjects, ssh_access=tuple(access),
+                         operations=parse_operations(doc))
 
 
 def _network(doc: Document, index: int, text: str) -> Network:

@@ -43,6 +43,7 @@ class Status(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     NOT_APPLICABLE = "not_applicable"
+    WAIVED = "waived"  # a failure accepted by an active waiver (scanner/waivers.py)
 
 
 class ServiceProtocol(StrEnum):
@@ -60,6 +61,7 @@ class ServiceProtocol(StrEnum):
     HOST = "host"  # a whole host: its exposed ports
     FLOW = "flow"  # a pair of zones: the flows open from one to the other
     SPF = "spf"  # a sending mail domain: its SPF policy
+    ESTATE = "estate"  # the whole inventory, judged from the scan history (scanner/history)
     SSH = "ssh"  # an SSH server, audited without logging in
     INSIDE = "inside"  # a host checked from inside, over an authenticated SSH session
     SUBMISSION = "submission"  # SMTP submission (587), STARTTLS
@@ -82,7 +84,7 @@ class ServiceProtocol(StrEnum):
     def network_service(self) -> bool:
         """A port with a protocol, as opposed to a host, zone pair or domain."""
         return self not in (ServiceProtocol.HOST, ServiceProtocol.FLOW, ServiceProtocol.SPF,
-                            ServiceProtocol.INSIDE)
+                            ServiceProtocol.INSIDE, ServiceProtocol.ESTATE)
 
 
 TLS_SERVICE_PROTOCOLS = frozenset({
@@ -150,6 +152,8 @@ class Service(Frozen):
                 return f"flows {self.host.replace('->', ' → ')}"
             case ServiceProtocol.SPF:
                 return f"SPF policy of {self.host}"
+            case ServiceProtocol.ESTATE:
+                return "the whole estate (scan history)"
             case ServiceProtocol.INSIDE:
                 return f"{where} (inside, over SSH)"
             case _:
@@ -216,6 +220,40 @@ class SendingDomain(Frozen):
     location: SourceLocation | None = None
 
 
+class FreezeWindow(Frozen):
+    """Days (inclusive) when production changes are limited (REQ-OPS-02)."""
+
+    start: date
+    end: date
+    name: str = ""
+
+
+class GoLiveException(Frozen):
+    """A go-live declared inside a freeze window, with who approved it and why."""
+
+    go_live: date
+    approver: str
+    reason: str
+
+
+class MaintenanceWindow(Frozen):
+    start: datetime
+    end: datetime
+    hosts: tuple[str, ...] = Field((), description="Host names; empty: the whole estate")
+    title: str = ""
+
+
+class Operations(Frozen):
+    """The inventory's `operations` section: cadence, deadlines, freezes, maintenance."""
+
+    scan_interval_days: int = 7
+    remediation_days: dict[Severity, int] = Field(default_factory=dict)
+    freeze_windows: tuple[FreezeWindow, ...] | None = Field(
+        None, description="None: the default freeze (last week of a year, first of the next)")
+    go_live_exceptions: tuple[GoLiveException, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+
+
 class InventoryInfo(Frozen):
     path: str | None = Field(description="Inventory file; None for --target scans")
     contract: Contract
@@ -231,6 +269,7 @@ class InventoryInfo(Frozen):
     dns_server: str | None = None
     subjects: tuple[Service, ...] = Field(
         (), description="Zone pairs and mail domains to check (hosts' services are under hosts)")
+    operations: Operations = Field(default_factory=Operations)
 
     def all_subjects(self) -> tuple[Service, ...]:
         return tuple(s for h in self.hosts for s in h.services) + self.subjects
@@ -466,6 +505,41 @@ class RuleResult(Frozen):
     status: Status
     message: Message
     evidence: tuple[Evidence, ...] = ()
+    waiver: str | None = Field(None, description="ID of the active waiver that accepted this "
+                                                 "failure (status waived)")
+
+
+class Exclusion(Frozen):
+    """A rule left out of the scan on purpose: a pack override `enabled: false` or --skip-rule."""
+
+    rule_id: str
+    reason: str = ""
+    by: Literal["pack", "skip-rule"]
+    location: SourceLocation | None = None
+
+
+class WaiverState(StrEnum):
+    ACTIVE = "active"  # applied: the failures it covers are `waived`
+    PENDING = "pending"  # its start date is still ahead: not applied
+    EXPIRED = "expired"  # past its expiry date: not applied, reported
+    STALE = "stale"  # in force but matches no failure (fixed, or a wrong host/rule)
+
+
+class WaiverRecord(Frozen):
+    """A declared waiver (accepted risk) and what it did in this scan."""
+
+    id: str
+    rule_id: str
+    hosts: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    justification: str
+    approver: str
+    start: date
+    expires: date
+    risk: Severity
+    location: SourceLocation | None = None
+    state: WaiverState
+    matched: tuple[str, ...] = Field((), description="Service keys of the failures it covers")
 
 
 PortVerdict = Literal["ok", "exposed", "filtered", "internal", "reachable_no_socket",
@@ -486,6 +560,21 @@ class PortView(Frozen):
     verdict: PortVerdict
 
 
+class HistoryPoint(Frozen):
+    scan_id: int | None = Field(description="None: the scan this result is")
+    started_at: datetime
+    open_by_severity: dict[Severity, int] = Field(description="Failed results per severity")
+
+
+class ScanHistory(Frozen):
+    points: tuple[HistoryPoint, ...] = Field((), description="Last complete scans of the "
+                                                             "inventory, oldest first, this one "
+                                                             "last")
+    first_seen: dict[str, datetime] = Field(
+        default_factory=dict, description="`RULE|service` of each open finding -> when its "
+                                          "current run of open scans began")
+
+
 class ScanResult(Frozen):
     schema_version: Literal["2"] = "2"  # reports/json_report.py upgrades "1" results
     tool: str = "rempart"
@@ -501,6 +590,10 @@ class ScanResult(Frozen):
         (), description="Inside and outside side by side, for hosts with both views")
     interrupted: bool = Field(False, description="Stopped by SIGINT/SIGTERM: the subjects not "
                               "finished have `error` facts in category `interrupted`")
+    exclusions: tuple[Exclusion, ...] = ()
+    waivers: tuple[WaiverRecord, ...] = ()
+    history: ScanHistory | None = Field(None, description="What the history database knew "
+                                                          "when this scan was stored")
 
     def rule(self, rule_id: str) -> RuleInfo:
         return next(r for r in self.rules if r.id == rule_id)

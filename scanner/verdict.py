@@ -25,6 +25,7 @@ class Verdict(StrEnum):
 STATUS_TABLE: tuple[tuple[Status, Verdict | None], ...] = (
     (Status.FAIL, Verdict.NON_COMPLIANT),
     (Status.ERROR, Verdict.INCOMPLETE),
+    (Status.WAIVED, Verdict.COMPLIANT),  # a failure accepted by an active waiver
     (Status.PASS, Verdict.COMPLIANT),
     (Status.NOT_APPLICABLE, None),
 )

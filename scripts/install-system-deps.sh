@@ -11,6 +11,9 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v nc >/dev/null || need+=(netcat-openbsd)
+# the history tests start a throw-away PostgreSQL server (initdb/pg_ctl as the postgres user)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v runuser >/dev/null || need+=(util-linux)
 # the host-check tests: real sshd sessions whose scan account uses sudo -n for named commands
 command -v sudo >/dev/null || need+=(sudo)
 # the PDF report: WeasyPrint's Pango (text layout) and a font; poppler-utils for the PDF tests

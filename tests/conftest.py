@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,9 @@ with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated
     from tlslite.utils.codec import Parser
 
 HOST = "127.0.0.1"
+# every `rempart scan` of the tests stores its history here, never in the user's home
+os.environ.setdefault("REMPART_DB", str(Path(tempfile.mkdtemp(prefix="rempart-db-")) /
+                                        "history.sqlite"))
 pytest_plugins = ["tests.strict_skips", "tests.internal_errors"]  # CI: skips fail; crashes fail
 NAME = "good.test"
 HOSTILE_CN = "<script>alert(1)</script>"

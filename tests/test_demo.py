@@ -14,11 +14,13 @@ from click.testing import CliRunner
 from reports.json_report import load_json
 from scanner.cli import main
 from scanner.demo.ssh_estate import why_not
+from scanner.history.store import open_store
 from scanner.models import ScanResult, Status
 from scanner.probes.nmap_runner import find_nmap
 from tests.html import tools
 from tests.html.english import english_words
 from tests.html.png import decode, luminance_variance
+from tests.sarif_schema import sarif_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +44,7 @@ def status(result: ScanResult, service: str, rule: str) -> Status:
 def test_demo_writes_valid_reports(demo: tuple[Path, ScanResult, str]) -> None:
     out, _, output = demo
     sarif = json.loads((out / "rempart.sarif").read_text())
-    schema = json.loads((ROOT / "reports/schema/sarif-schema-2.1.0.json").read_text())
-    jsonschema.Draft7Validator(schema).validate(sarif)
+    jsonschema.Draft7Validator(sarif_schema()).validate(sarif)  # with the OASIS errata
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in sarif["runs"][0]["results"]}
     assert uris == {"inventory.yaml"}  # relative to the demo folder
@@ -60,7 +61,7 @@ def test_demo_findings_match_the_story(demo: tuple[Path, ScanResult, str]) -> No
     assert status(result, "edition", "NET-HSTS-001") is Status.FAIL
     assert status(result, "edition", "NET-PROT-001") is Status.FAIL
     assert status(result, "presentation", "NET-PROT-001") is Status.PASS
-    assert status(result, "mail-relay", "TLS-CIPH-002") is Status.FAIL
+    assert status(result, "mail-relay", "TLS-CIPH-002") is Status.WAIVED  # W-DEMO-3DES
     assert status(result, "customer-domain", "CERT-TRUST-001") is Status.FAIL
     assert status(result, "api-lps", "CERT-EXPIRY-001") is Status.FAIL
     assert status(result, "api-lps", "TLS-GROUP-002") is Status.FAIL
@@ -152,3 +153,25 @@ def test_demo_states_what_it_did_not_cover(demo: tuple[Path, ScanResult, str]) -
     soa = html[html.index('id="soa"'):html.index('id="matrix"')]
     row = soa[soa.index(f">{unchecked[0]}</a>"):]
     assert row.index("Not covered") < row.index("</tr>")
+
+
+def test_demo_week_history_diff_waivers_status(demo: tuple[Path, ScanResult, str]) -> None:
+    """Two scans, a fix between them (HSTS on the presentation server): the diff shows it
+    fixed, the waivers are applied (one active, one stale since the fix), the status page and
+    its feeds are written."""
+    import feedparser
+
+    out, result, output = demo
+    assert "FIXED (" in output and "NET-HSTS-001" in output
+    assert {w.id: w.state.value for w in result.waivers} == {
+        "W-DEMO-3DES": "active", "W-DEMO-HSTS": "stale"}
+    assert status(result, "presentation", "NET-HSTS-001") is Status.PASS
+    assert result.history is not None and len(result.history.points) == 2
+    with open_store(str(out / "history.sqlite")) as store:
+        assert [r.status for r in store.scans()] == ["complete", "complete"]
+    page = (out / "status" / "index.html").read_text()
+    assert "Operational" in page and "mail-relay" in page
+    feed = feedparser.parse((out / "status" / "feed.atom").read_bytes())
+    assert not feed.bozo and any("Fixed: NET-HSTS-001" in e.title for e in feed.entries)
+    assert any("W-DEMO-3DES" in e.title for e in feed.entries)  # expires within 14 days
+    assert (out / "junit.xml").exists() and (out / "gl-code-quality-report.json").exists()

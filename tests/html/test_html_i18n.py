@@ -9,7 +9,7 @@ from pathlib import Path
 from reports import i18n
 from reports.coverage import Coverage
 from reports.html_format import Formats
-from scanner.models import ProbeStatus, Severity, Status
+from scanner.models import ProbeStatus, Severity, Status, WaiverState
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 
@@ -34,12 +34,15 @@ def test_every_key_the_templates_use_exists() -> None:
         used |= set(re.findall(r'\bt\("([a-z0-9_.-]+)"', template.read_text(encoding="utf-8")))
     dynamic = {k for k in used if k.endswith(".")}
     assert used - dynamic <= set(i18n.MESSAGES["en"])
-    assert dynamic == {"status.", "severity.", "probe.", "verdict.", "coverage."}
+    assert dynamic == {"status.", "severity.", "probe.", "verdict.", "coverage.", "policy.by.",
+                       "policy.state."}
     expected = (
         {f"status.{s.value}" for s in Status} | {"status.none"}
         | {f"severity.{s.value}" for s in Severity}
         | {f"probe.{s.value}" for s in ProbeStatus}
         | {f"coverage.{c.value}" for c in Coverage}
+        | {f"policy.state.{s.value}" for s in WaiverState}
+        | {f"policy.by.{by}" for by in ("pack", "skip-rule")}
         | {f"verdict.{v}{suffix}" for v in ("non_compliant", "incomplete", "compliant")
            for suffix in ("", ".explain")}
     )

@@ -161,3 +161,13 @@ def test_schema_1_results_are_read_and_render_everywhere(tmp_path: Path) -> None
     assert "said something in English" in html and "RC4-SHA" in html
     sarif = render_sarif(loaded, base_dir=tmp_path)
     assert "expected none of SSLv3; found SSLv3" in sarif
+
+
+def test_a_version_1_result_is_still_read() -> None:
+    data = json.loads(render_json(make_sample_result()))
+    data["schema_version"] = "1"
+    for added in ("exclusions", "waivers"):
+        del data[added]
+    loaded = load_json(json.dumps(data))
+    assert loaded.schema_version == "2"
+    assert loaded.results == make_sample_result().results

@@ -20,7 +20,7 @@ from reports.html import render_html
 from reports.json_report import render_json
 from reports.sarif import sarif_log
 from scanner.cli import main
-from scanner.models import ScanResult, Severity, Status
+from scanner.models import RuleResult, ScanResult, Severity, Status
 from tests.reports.sample import make_sample_result
 
 MIXES = [mix for n in range(len(Status) + 1) for mix in combinations(Status, n)]
@@ -30,7 +30,8 @@ def expected(mix: tuple[Status, ...]) -> str:
     """The rule, written out independently of scanner.verdict."""
     if Status.FAIL in mix:
         return "non_compliant"
-    if Status.ERROR in mix or Status.PASS not in mix:  # an error, or nothing checked at all
+    checked = Status.PASS in mix or Status.WAIVED in mix  # a waived failure was checked
+    if Status.ERROR in mix or not checked:  # an error, or nothing checked at all
         return "incomplete"
     return "compliant"
 
@@ -38,8 +39,13 @@ def expected(mix: tuple[Status, ...]) -> str:
 def _result_with(mix: tuple[Status, ...]) -> ScanResult:
     """One result per status of `mix` (a sample result of that status, else one restated)."""
     sample = make_sample_result()
-    picked = [next((r for r in sample.results if r.status is status),
-                   sample.results[0].model_copy(update={"status": status})) for status in mix]
+    def one(status: Status) -> RuleResult:
+        if status is Status.WAIVED:  # a failure an active waiver accepts
+            failed = next(r for r in sample.results if r.status is Status.FAIL)
+            return failed.model_copy(update={"status": Status.WAIVED, "waiver": "W-1"})
+        return next(r for r in sample.results if r.status is status)
+
+    picked = [one(status) for status in mix]
     return sample.model_copy(update={"results": tuple(picked)})
 
 
