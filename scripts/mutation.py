@@ -62,6 +62,13 @@ def copy_tree(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def link_shared(dest: Path) -> None:
+    """Tests read ../shared beside the tree; mutmut runs them from dest/mutants."""
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (dest / "shared").symlink_to(shared)
+
+
 def configure(dest: Path, modules: list[str], tests: list[str]) -> None:
     def toml_list(items: list[str]) -> str:
         return "[" + ", ".join(f'"{i}"' for i in items) + "]"
@@ -82,6 +89,8 @@ def mutmut(dest: Path, *args: str) -> str:
                          capture_output=True, env={**os.environ, "PYTHONPATH": str(dest)})
     if run.returncode != 0 and args[0] != "run":
         sys.exit(f"mutmut {args[0]} failed:\n{run.stdout}\n{run.stderr}")
+    if args[0] == "run" and "failed to collect stats" in run.stdout + run.stderr:
+        sys.exit(f"mutmut could not run the tests:\n{(run.stdout + run.stderr)[-3000:]}")
     return run.stdout
 
 
@@ -111,6 +120,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="rempart-mutation-"))
     try:
         copy_tree(scratch)
+        link_shared(scratch)
         configure(scratch, modules, tests)
         print(f"mutmut on {len(modules)} modules, tests: {' '.join(tests)}", flush=True)
         mutmut(scratch, "run", "--max-children", str(os.cpu_count() or 2))
