@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial, wraps
+from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -15,7 +15,8 @@ import click
 
 from reports.formats import ReportFormat, render, render_text
 from scanner import __version__
-from scanner.engine import ScanOptions, run_scan
+from scanner.app import ScanRequest
+from scanner.engine import ScanOptions
 from scanner.interrupt import Cancel, exit_now, signals_cancel
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
 from scanner.limits import MAX_CERT_BYTES, MAX_RESULT_BYTES, check_regular, describe, read_bounded
@@ -290,10 +291,10 @@ def scan(inventory: Path | None, targets: tuple[str, ...], scopes: tuple[str, ..
             probe = replace(probe, on_progress=lambda line: _echo(line, err=True))
         options = ScanOptions(concurrency=concurrency, timeout=timeout,
                               service_budget=service_budget, ca_file=ca_file, probe=probe)
-        from scanner.progress import scan_with_progress
+        from scanner.progress import scan_showing_progress
 
-        result = scan_with_progress(inv, rules, options, partial(run_scan, cancel=cancel),
-                                    show=not quiet)
+        result = scan_showing_progress(ScanRequest(inv, rules, options, cancel=cancel),
+                                       show=not quiet)
         result = apply_policy(result, exclusions, waivers)
         if not no_history:  # an interrupted scan is stored marked `interrupted`
             result = cli_history.record(result, db)

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from scanner import __version__
 from scanner.discovered import discovered_ssh
-from scanner.facts import FACTS, REPORT_ONLY, FactKind
+from scanner.facts import FactKind
 from scanner.interrupt import Cancel, interrupted_report, map_cancellable
-from scanner.inventory import ScopeError
 from scanner.models import (
     Fact,
     InventoryInfo,
@@ -27,35 +26,21 @@ from scanner.models import (
     ServiceReport,
 )
 from scanner.netaddr import in_scope
-from scanner.probes.base import Probe, ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
+from scanner.probes.base import (
+    Probe,
+    ProbeContext,
+    ProbeFailure,
+    ProbeInputs,
+    ProbeOptions,
+    ProbeTarget,
+)
+from scanner.probes.registry import Registry, default_registry, new_registry
 from scanner.reconcile import host_ports
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.model import RuleSet
 
 log = logging.getLogger("rempart")  # a probe crash is logged with its traceback
-
-# certificate reuses tls
-PROBE_ORDER = ("tls", "certificate", "http", "ports", "flows", "spf", "ssh", "inside",
-               "vulnerabilities", "dns")
-
-
-def default_probes() -> dict[str, Probe]:
-    from scanner.probes.certificate import CertificateProbe
-    from scanner.probes.dns_migration import DnsMigrationProbe
-    from scanner.probes.flows import FlowsProbe
-    from scanner.probes.http import HttpProbe
-    from scanner.probes.inside.probe import InsideProbe
-    from scanner.probes.ports import PortsProbe
-    from scanner.probes.spf import SpfProbe
-    from scanner.probes.ssh_audit import SshAuditProbe
-    from scanner.probes.tls.probe import TlsProbe
-    from scanner.probes.vulns.probe import VulnerabilitiesProbe
-
-    probes: list[Probe] = [TlsProbe(), CertificateProbe(), HttpProbe(), PortsProbe(), FlowsProbe(),
-                           SpfProbe(), SshAuditProbe(), InsideProbe(), VulnerabilitiesProbe(),
-                           DnsMigrationProbe()]
-    return {p.name: p for p in probes}
 
 
 @dataclass(frozen=True)
@@ -67,121 +52,189 @@ class ScanOptions:
     probe: ProbeOptions = field(default_factory=ProbeOptions)
 
 
-def plan(rules: RuleSet, service: Service) -> dict[str, frozenset[str]]:
-    """Probe name -> the facts its rules need for this service, in run order."""
-    wanted: dict[str, set[str]] = {}
+def plan(rules: RuleSet, service: Service, registry: Registry | None = None) -> frozenset[str]:
+    """The facts the rules need for this service, with the report-only facts of their probes."""
+    facts = (registry or default_registry()).facts
+    wanted: set[str] = set()
     for rule in rules.rules:
         if service.protocol not in rule.info.applies_to:
             continue
-        for name in rule.info.facts:
-            spec = FACTS[name]
-            if service.protocol in spec.services:
-                wanted.setdefault(spec.probe, set()).add(name)
-    for name, spec in FACTS.items():  # facts for the reports only ride along, free
-        if (spec.kind is FactKind.CHAIN or name in REPORT_ONLY) and spec.probe in wanted \
-                and service.protocol in spec.services:
-            wanted[spec.probe].add(name)
-    return {p: frozenset(wanted[p]) for p in PROBE_ORDER if p in wanted}
+        wanted.update(n for n in rule.info.facts
+                      if n in facts and service.protocol in facts[n].services)
+    probes = {facts[n].probe for n in wanted}
+    wanted.update(n for n, spec in facts.items()  # facts for the reports only ride along, free
+                  if (spec.kind is FactKind.CHAIN or spec.report_only) and spec.probe in probes
+                  and service.protocol in spec.services)
+    return frozenset(wanted)
 
 
-def resolve_addresses(inventory: InventoryInfo) -> dict[str, str]:
-    """Service key -> address to connect to. Names are resolved only where no address is set."""
-    out: dict[str, str] = {}
+Address = str | ProbeFailure
+"""Where to connect for a subject, or why there is nowhere (unresolvable, out of scope)."""
+
+
+def resolve_addresses(inventory: InventoryInfo) -> dict[str, Address]:
+    """Service key -> address to connect to, resolving names only where no address is set.
+
+    Declared addresses were scope-checked when the inventory loaded (a usage error). A name is
+    resolved here, at scan time: if it does not resolve, or resolves outside the scope, only
+    that host's subjects fail (`unresolvable`, `out_of_scope`); no packet goes to it.
+    """
+    out: dict[str, Address] = {}
     for host in inventory.hosts:
-        address = host.address
+        address: Address | None = host.address
         if address is None:
             assert host.dns_name is not None
-            try:
-                infos = socket.getaddrinfo(host.dns_name, None, type=socket.SOCK_STREAM)
-            except socket.gaierror as exc:
-                raise ScopeError(f"host {host.name}: cannot resolve {host.dns_name}: "
-                                 f"{exc.strerror}") from None
-            address = str(infos[0][4][0])
-            if not in_scope(address, inventory.scope):
-                raise ScopeError(f"host {host.name}: {host.dns_name} resolves to {address}, "
-                                 f"outside the declared scope ({', '.join(inventory.scope)})")
+            address = _resolve(host.name, host.dns_name, inventory.scope)
         for svc in host.services:
             out[svc.key] = address
     return out
 
 
-def scan_service(service: Service, address: str | None, wanted: Mapping[str, frozenset[str]],
-                 probes: Mapping[str, Probe], options: ScanOptions) -> ServiceReport:
+def _resolve(host: str, name: str, scope: Sequence[str]) -> Address:
+    try:
+        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return ProbeFailure(f"host {host}: cannot resolve {name}: {exc.strerror}",
+                            ReasonCategory.UNRESOLVABLE)
+    except (OSError, UnicodeError) as exc:
+        return ProbeFailure(f"host {host}: cannot resolve {name}: {exc}",
+                            ReasonCategory.UNRESOLVABLE)
+    address = str(infos[0][4][0])
+    if not in_scope(address, scope):
+        return ProbeFailure(f"host {host}: {name} resolves to {address}, outside the declared "
+                            f"scope ({', '.join(scope)}); not scanned", ReasonCategory.OUT_OF_SCOPE)
+    return address
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What the probes of one subject established."""
+
+    facts: dict[str, Fact]
+    runs: tuple[ProbeRun, ...]
+    artefacts: Mapping[str, object]
+
+
+def gather(target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+           registry: Registry | None = None) -> Gathered:
+    """Run the probes that establish `wanted` (and those they need), in dependency order."""
+    registry = registry or default_registry()
+    facts: dict[str, Fact] = {}
+    artefacts: dict[str, object] = {}
+    failures: dict[str, ProbeFailure] = {}  # artefact -> why its maker could not make it
+    runs: list[ProbeRun] = []
+    for step in registry.plan(wanted):
+        probe = step.probe
+        before, start = ctx.connections, time.monotonic()
+        failure: ProbeFailure | None
+        if step.missing:
+            failure = ProbeFailure(f"probe {probe.name} needs {', '.join(step.missing)}, which "
+                                   "no registered probe provides",
+                                   ReasonCategory.MISSING_DEPENDENCY)
+            got = [failure.fact(n) for n in _in_order(step.facts, registry)]
+        else:
+            inputs = ProbeInputs(probe, facts, artefacts, failures)
+            got, failure = _guarded(probe, target, step.facts, ctx, inputs, registry)
+        for art in probe.makes:
+            if art.name not in artefacts:  # its users' facts will say why
+                failures[art.name] = failure or ProbeFailure(
+                    f"probe {probe.name} did not make it", ReasonCategory.INTERNAL_ERROR)
+        if failure is not None and not got:  # run for its artefacts only: the run says why
+            runs.append(ProbeRun(probe=probe.name, status=ProbeStatus.ERROR,
+                                 reason=failure.detail, category=failure.category,
+                                 connections=ctx.connections - before,
+                                 seconds=round(time.monotonic() - start, 3)))
+            continue
+        for fact in got:
+            facts[fact.name] = fact
+        for missing in step.facts - {f.name for f in got}:
+            log.error("internal error: probe %s did not report %s", probe.name, missing)
+            facts[missing] = ProbeFailure(f"probe {probe.name} did not report this fact",
+                                          ReasonCategory.INTERNAL_ERROR).fact(missing)
+        errors = [f for f in got if f.status is ProbeStatus.ERROR]
+        runs.append(ProbeRun(
+            probe=probe.name, status=ProbeStatus.ERROR if errors else ProbeStatus.COMPLETED,
+            reason=errors[0].reason if errors else None,
+            category=errors[0].category if errors else None,
+            connections=ctx.connections - before, seconds=round(time.monotonic() - start, 3)))
+    return Gathered(facts=facts, runs=tuple(runs), artefacts=artefacts)
+
+
+def scan_service(service: Service, address: Address | None, wanted: frozenset[str],
+                 registry: Registry, options: ScanOptions,
+                 cancel: Cancel | None = None) -> ServiceReport:
+    """The facts of one subject; if it cannot be reached at all (no address, the scan was
+    cancelled), every wanted fact is an error saying why, and no probe runs."""
+    if cancel is not None and cancel.is_set():
+        address = ProbeFailure("the scan was interrupted before this subject was probed",
+                               ReasonCategory.INTERRUPTED)
+    if isinstance(address, ProbeFailure):
+        facts = tuple(address.fact(n) for n in _in_order(wanted, registry))
+        return ServiceReport(service=service, facts=facts, probes=())
     target = ProbeTarget(address=address, port=service.port, protocol=service.protocol,
                          sni=service.dns_name, expected_name=service.dns_name or address or "",
                          host=service.host, context=service.context)
     ctx = ProbeContext(timeout=options.timeout,
                        deadline=time.monotonic() + options.service_budget,
-                       ca_file=options.ca_file, options=options.probe)
+                       ca_file=options.ca_file, options=options.probe, cancel=cancel)
     try:
-        return _probe_service(service, target, ctx, wanted, probes)
+        got = gather(target, wanted, ctx, registry)
     finally:
         ctx.close()  # the SSH session of a vantage the service was probed through
+    ordered = tuple(got.facts[n] for n in _in_order(frozenset(got.facts), registry))
+    return ServiceReport(service=service, facts=ordered, probes=got.runs)
 
 
-def _probe_service(service: Service, target: ProbeTarget, ctx: ProbeContext,
-                   wanted: Mapping[str, frozenset[str]], probes: Mapping[str, Probe]
-                   ) -> ServiceReport:
-    facts: dict[str, Fact] = {}
-    runs: list[ProbeRun] = []
-    for name, fact_names in wanted.items():
-        before, start = ctx.connections, time.monotonic()
-        probe = probes.get(name)
-        got = (run_probe(probe, target, fact_names, ctx, facts) if probe else
-               [ProbeFailure(f"no probe '{name}' is available",
-                             ReasonCategory.MISSING_DEPENDENCY).fact(n)
-                for n in sorted(fact_names)])
-        for fact in got:
-            facts[fact.name] = fact
-        for missing in fact_names - {f.name for f in got}:
-            log.error("internal error: probe %s did not report %s", name, missing)
-            facts[missing] = ProbeFailure(f"probe {name} did not report this fact",
-                                          ReasonCategory.INTERNAL_ERROR).fact(missing)
-        errors = [f for f in got if f.status is ProbeStatus.ERROR]
-        runs.append(ProbeRun(
-            probe=name, status=ProbeStatus.ERROR if errors else ProbeStatus.COMPLETED,
-            reason=errors[0].reason if errors else None,
-            category=errors[0].category if errors else None,
-            connections=ctx.connections - before, seconds=round(time.monotonic() - start, 3)))
-    ordered = tuple(facts[n] for n in FACTS if n in facts)
-    return ServiceReport(service=service, facts=ordered, probes=tuple(runs))
+def _in_order(names: frozenset[str], registry: Registry) -> list[str]:
+    return [n for n in registry.facts if n in names] + sorted(names - registry.facts.keys())
 
 
 def run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
-               known: Mapping[str, Fact]) -> list[Fact]:
+              inputs: ProbeInputs | None = None) -> list[Fact]:
     """The one boundary where a probe's exceptions become data (every wanted fact an error)."""
+    inputs = inputs if inputs is not None else ProbeInputs(probe, {}, {}, {})
+    return _guarded(probe, target, wanted, ctx, inputs, default_registry())[0]
+
+
+def _guarded(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
+             inputs: ProbeInputs, registry: Registry) -> tuple[list[Fact], ProbeFailure | None]:
+    """`run_probe`, and the failure that stopped the probe if one did."""
     try:
-        return [f for f in probe.run(target, wanted, ctx, known) if f.name in wanted]
+        return [f for f in probe.run(target, wanted, ctx, inputs) if f.name in wanted], None
     except ProbeFailure as exc:
         failure = exc
     except Exception as exc:  # a bug in Rempart: data too, in its own category
         log.exception("internal error: probe %s crashed on %s", probe.name, target.host)
         failure = ProbeFailure(f"probe {probe.name} crashed: {type(exc).__name__}: {exc}",
                                ReasonCategory.INTERNAL_ERROR)
-    names = [n for n in FACTS if n in wanted] + sorted(wanted - FACTS.keys())
-    return [failure.fact(n) for n in names]
+    return [failure.fact(n) for n in _in_order(wanted, registry)], failure
 
 
 def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
-             probes: Mapping[str, Probe] | None = None,
-             on_service: Callable[[Service], None] | None = None,
+             registry: Registry | None = None,
+             on_service: Callable[[ServiceReport], None] | None = None,
              cancel: Cancel | None = None) -> ScanResult:
-    probes = probes if probes is not None else default_probes()
+    """Scan every subject concurrently and judge. Use `scanner.app.scan` (the entry point)."""
+    registry = registry or new_registry()  # probes may keep per-scan state (nmap batches)
     services = list(inventory.all_subjects())
     addresses = resolve_addresses(inventory)
     started = dt.datetime.now(dt.UTC)
 
     def one(service: Service) -> ServiceReport:
-        report = scan_service(service, addresses.get(service.key), plan(rules, service),
-                              probes, options)
+        report = scan_service(service, addresses.get(service.key),
+                              plan(rules, service, registry), registry, options, cancel)
         if on_service:
-            on_service(service)
+            on_service(report)
         return report
 
     def run_all(subjects: list[Service]) -> list[ServiceReport]:  # unfinished: interrupted
         got = map_cancellable(one, subjects, options.concurrency, cancel)
-        return [r if r is not None else interrupted_report(s, plan(rules, s), cancel or Cancel())
+        return [r if r is not None else interrupted_report(s, _steps(s), cancel or Cancel())
                 for s, r in zip(subjects, got, strict=True)]
+
+    def _steps(service: Service) -> dict[str, frozenset[str]]:
+        return {st.probe.name: st.facts
+                for st in registry.plan(plan(rules, service, registry))}
 
     reports = run_all(services)
     found = discovered_ssh(inventory, reports)  # SSH servers the exposure scan identified

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,9 @@ from click.testing import CliRunner
 from reports.json_report import load_json
 from scanner.cli import main
 from scanner.engine import ScanOptions, run_probe
+from scanner.facts import FactKind, FactSpec
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -40,16 +40,18 @@ def test_refused_connection_is_categorised(tmp_path: Path) -> None:
 
 class Crashing:
     name = "tls"
-    provides = frozenset({"tls.protocols"})
+    facts = (FactSpec("tls.protocols", FactKind.SET, "tls", "versions"),)
+    needs = ()
+    makes = ()
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
-            known: Mapping[str, Fact]) -> list[Fact]:
+            inputs: ProbeInputs) -> list[Fact]:
         raise KeyError("bug")
 
 
 class Failing(Crashing):
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
-            known: Mapping[str, Fact]) -> list[Fact]:
+            inputs: ProbeInputs) -> list[Fact]:
         raise ProbeFailure("the server said nonsense")
 
 
@@ -63,14 +65,14 @@ def context() -> ProbeContext:
 
 @pytest.mark.internal_error_expected
 def test_a_crash_is_an_internal_error_not_a_raise() -> None:
-    [fact] = run_probe(Crashing(), TARGET, frozenset({"tls.protocols"}), context(), {})
+    [fact] = run_probe(Crashing(), TARGET, frozenset({"tls.protocols"}), context())
     assert fact.status is ProbeStatus.ERROR
     assert fact.category is ReasonCategory.INTERNAL_ERROR
     assert fact.reason == "probe tls crashed: KeyError: 'bug'"
 
 
 def test_a_probe_failure_keeps_its_category() -> None:
-    [fact] = run_probe(Failing(), TARGET, frozenset({"tls.protocols"}), context(), {})
+    [fact] = run_probe(Failing(), TARGET, frozenset({"tls.protocols"}), context())
     assert (fact.category, fact.reason) == (ReasonCategory.PROTOCOL_ERROR,
                                             "the server said nonsense")
 

@@ -15,7 +15,7 @@ from reports.json_report import load_json
 from reports.wording import Wording
 from scanner.cli import main
 from scanner.demo.servers import RunningServers
-from scanner.models import ListValue, MessageKey, ScanResult, Status
+from scanner.models import ListValue, MessageKey, ReasonCategory, ScanResult, Status
 from tests.conftest import NAME, TlsPki
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,10 +178,15 @@ def test_named_target_is_resolved_then_scope_checked(tls_servers: RunningServers
                                                      tmp_path: Path) -> None:
     port = tls_servers.port("pcurves")
     outside = CliRunner().invoke(main, ["scan", "--target", f"localhost:{port}/https",
-                                        "--scope", "198.51.100.0/24", *TLS_ONLY, "-q"])
-    assert outside.exit_code == 2
-    assert "localhost resolves to" in outside.output and "outside the declared scope" in \
-        outside.output
+                                        "--scope", "198.51.100.0/24", *TLS_ONLY, "-q",
+                                        "--json", str(tmp_path / "out.json")])
+    # a name resolving outside the scope is that host's error (exit 3), and nothing is sent
+    assert outside.exit_code == 3, outside.output
+    denied = load_json((tmp_path / "out.json").read_text())
+    assert denied.services[0].probes == ()
+    assert {f.category for f in denied.services[0].facts} == {ReasonCategory.OUT_OF_SCOPE}
+    assert all("localhost resolves to" in (f.reason or "") and "outside the declared scope" in
+               (f.reason or "") for f in denied.services[0].facts)
     inside = CliRunner().invoke(main, ["scan", "--target", f"localhost:{port}/https",
                                        *TLS_ONLY, "-q", "--json", str(tmp_path / "r.json")])
     result = load_json((tmp_path / "r.json").read_text())
@@ -226,3 +231,29 @@ def test_summary_in_the_report_language(tmp_path: Path, tls_servers: RunningServ
     assert lines[-1].startswith("Verdict\u00a0: NON CONFORME ("), lines[-1]
     assert "tls.protocols\u00a0: attendu aucun de " in out.output
     assert "expected" not in out.output and "found" not in out.output
+
+
+def test_one_unresolvable_host_is_an_error_while_the_others_are_scanned(
+        tls_servers: RunningServers, tls_pki: TlsPki, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def no_such_name(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "gone.example.com":  # no resolver is asked: the failure is simulated
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    inv = inventory(tls_servers, ("pcurves", "https")) + (
+        "  - name: gone\n    dns_name: gone.example.com\n"
+        "    services:\n      - {port: 443, protocol: https}\n")
+    out, result, _ = scan(tmp_path, inv, *TLS_ONLY, "--ca-file", str(tls_pki.ca.cert_pem))
+    assert out.exit_code == 3, [(r.rule_id, r.service, r.status) for r in result.results
+                                if r.status is Status.FAIL]
+    assert set(statuses(result, "pcurves").values()) == {Status.PASS}
+    gone = statuses(result, "gone")
+    assert gone and set(gone.values()) == {Status.ERROR}
+    report = next(s for s in result.services if s.service.host == "gone")
+    assert report.probes == ()  # nothing was sent anywhere for it
+    assert {f.category for f in report.facts} == {ReasonCategory.UNRESOLVABLE}
+    assert all("cannot resolve gone.example.com" in (f.reason or "") for f in report.facts)

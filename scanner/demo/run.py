@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 
 from reports.formats import ReportFormat, render, render_text
+from scanner.app import ScanRequest
 from scanner.demo.estate import SCAN_PORTS, build_estate, inventory_yaml
 from scanner.demo.servers.launcher import start_servers
 from scanner.demo.ssh_estate import STORIES, add_to_inventory, ssh_hosts, why_not
 from scanner.demo.weekly import DemoWeek
-from scanner.engine import ScanOptions, run_scan
+from scanner.engine import ScanOptions
 from scanner.inventory import load_inventory
 from scanner.models import Severity
 from scanner.outputs import write_atomic
 from scanner.probes.base import ProbeOptions
-from scanner.progress import scan_with_progress
+from scanner.progress import scan_showing_progress
 from scanner.rulepack.loader import DEFAULT_PACKS, load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.verdict import exit_code
@@ -58,7 +59,7 @@ def run_demo(out: Path, lang: str, pdf: bool = False) -> int:
             options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file,
                                   probe=ProbeOptions(ports=SCAN_PORTS, ssh_access={
                                       a.host: a for a in inventory.ssh_access}))
-            week.record(scan_with_progress(inventory, rules, options, run_scan, show=True))
+            week.record(scan_showing_progress(ScanRequest(inventory, rules, options), show=True))
         click.echo("the fix: the presentation server now sends HSTS; scan 2 (this week)",
                    err=True)
         fixed = [replace(s, port=ports[s.name]) for s in estate.specs()]  # same services
@@ -67,8 +68,8 @@ def run_demo(out: Path, lang: str, pdf: bool = False) -> int:
             if moved != ports:  # a port was taken meanwhile: the inventory follows
                 write_inventory(moved)
                 inventory = load_inventory(inventory_path)
-            result = week.record(scan_with_progress(inventory, rules, options, run_scan,
-                                                    show=True))
+            result = week.record(scan_showing_progress(ScanRequest(inventory, rules, options),
+                                                       show=True))
     outputs = {ReportFormat.SARIF: out / "rempart.sarif", ReportFormat.JSON: out / "result.json",
                ReportFormat.HTML: out / "report.html", ReportFormat.JUNIT: out / "junit.xml",
                ReportFormat.GITLAB: out / "gl-code-quality-report.json"}

@@ -8,11 +8,12 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from scanner.facts import FactSpec
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol, SshAccess
 from scanner.netaddr import is_ip
 from scanner.probes.scan_rate import DEFAULT as DEFAULT_RATE
@@ -20,6 +21,8 @@ from scanner.probes.scan_rate import ScanRate
 
 if TYPE_CHECKING:
     from scanner.probes.tunnel import Connector
+
+T = TypeVar("T")
 
 
 class ProbeFailure(Exception):
@@ -86,6 +89,12 @@ class ProbeOptions:
     on_progress: Callable[[str], None] | None = field(default=None, compare=False)  # a line
 
 
+class CancelFlag(Protocol):
+    """`scanner.interrupt.Cancel` as probes see it."""
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass
 class ProbeContext:
     """Per-service state shared by the probes of one scan of that service."""
@@ -95,7 +104,7 @@ class ProbeContext:
     ca_file: Path | None = None
     options: ProbeOptions = field(default_factory=ProbeOptions)
     connections: int = 0
-    scratch: dict[str, object] = field(default_factory=dict)  # data one probe leaves for another
+    cancel: CancelFlag | None = field(default=None, repr=False)  # set: the scan stops
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _connector: Connector | None = field(default=None, repr=False)
 
@@ -111,6 +120,8 @@ class ProbeContext:
         if target.address is None:
             raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to",
                                ReasonCategory.BAD_INPUT)
+        if self.cancel is not None and self.cancel.is_set():
+            raise ProbeFailure("the scan was interrupted", ReasonCategory.INTERRUPTED)
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ProbeFailure("service time budget exhausted before this connection",
@@ -174,16 +185,84 @@ def exception_category(exc: BaseException) -> ReasonCategory:
     return ReasonCategory.PROTOCOL_ERROR
 
 
-class Probe(Protocol):
-    """One family of facts. `run` returns one Fact per wanted name and never raises."""
+@dataclass(frozen=True)
+class Artefact(Generic[T]):
+    """A typed key for something one probe leaves for others (e.g. the TLS session)."""
 
     name: str
-    provides: frozenset[str]
+    type: type[T]
+
+
+Need = str | Artefact[Any]
+"""What a probe needs before it runs: a fact name, or an artefact."""
+
+
+class ProbeInputs(Mapping[str, Fact]):
+    """What a probe may read (the facts and artefacts it declared in `needs`) and publish (the
+    artefacts it declared in `makes`). As a mapping: the needed facts established so far."""
+
+    def __init__(self, probe: Probe, facts: Mapping[str, Fact],
+                 artefacts: dict[str, object], failures: Mapping[str, ProbeFailure]) -> None:
+        self._probe, self._facts, self._artefacts, self._failures = (
+            probe, facts, artefacts, failures)
+        self._needs = {n if isinstance(n, str) else n.name for n in probe.needs}
+
+    def __getitem__(self, name: str) -> Fact:
+        if name not in self._needs:
+            raise KeyError(f"probe {self._probe.name} does not declare it needs fact {name}")
+        return self._facts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self._facts if n in self._needs)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def artefact(self, key: Artefact[T]) -> T:
+        """The artefact, or a ProbeFailure saying why it is not there (its maker's failure)."""
+        if key not in self._probe.needs:
+            raise TypeError(f"probe {self._probe.name} does not declare it needs {key.name}")
+        value = self._artefacts.get(key.name)
+        if isinstance(value, key.type):
+            return value
+        failed = self._failures.get(key.name)
+        if failed is not None:
+            raise failed.within(f"no {key.name}")
+        raise ProbeFailure(f"no probe made {key.name}", ReasonCategory.MISSING_DEPENDENCY)
+
+    def publish(self, key: Artefact[T], value: T) -> None:
+        if key not in self._probe.makes or not isinstance(value, key.type):
+            raise TypeError(f"probe {self._probe.name} does not declare it makes {key.name} "
+                            f"({type(value).__name__})")
+        self._artefacts[key.name] = value
+
+
+@runtime_checkable
+class Probe(Protocol):
+    """One family of facts, declared in its module and registered in scanner.probes.registry.
+
+    `facts` are the FactSpecs it establishes, `needs` the facts and artefacts it reads from
+    `inputs`, `makes` the artefacts it publishes there; the engine runs the probes a subject
+    needs in an order that satisfies these declarations. `run` returns one Fact per wanted
+    name; it may raise ProbeFailure (every wanted fact becomes an error with that category);
+    any other exception is a bug, reported as `internal_error`.
+    """
+
+    name: str
+
+    @property
+    def facts(self) -> tuple[FactSpec, ...]: ...  # a class attribute in practice
+
+    @property
+    def needs(self) -> tuple[Need, ...]: ...
+
+    @property
+    def makes(self) -> tuple[Artefact[Any], ...]: ...
 
     def run(
         self,
         target: ProbeTarget,
         wanted: frozenset[str],
         ctx: ProbeContext,
-        known: Mapping[str, Fact],
+        inputs: ProbeInputs,
     ) -> list[Fact]: ...

@@ -8,7 +8,7 @@ import ipaddress
 import re
 import ssl
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -31,16 +31,16 @@ from service_identity.cryptography import (
     verify_certificate_ip_address,
 )
 
-from scanner.facts import FACTS
+from scanner.facts import FactKind, FactSpec
 from scanner.models import CertificateSummary, Fact, FactValue, ProbeStatus, ReasonCategory
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
 from scanner.probes.tls.chain import fetch_chain
+from scanner.probes.tls.session import TLS_SESSION
 
 COMPLETED, ERROR, NOT_APPLICABLE = (
     ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
 )
-CERT_FACTS = tuple(n for n, s in FACTS.items() if s.probe == "certificate")
-SIGNATURE_HASHES = FACTS["cert.signature_hash"].vocabulary or ()
+SIGNATURE_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "none")
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
@@ -275,10 +275,39 @@ def _facts(chain: tuple[bytes, ...], how: str, ctx: ProbeContext,
     }
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("cert.present", FactKind.BOOL, "certificate",
+             "The server presents a certificate"),
+    FactSpec("cert.chain", FactKind.CHAIN, "certificate",
+             "The certificate chain as received, leaf first",
+             report_only=True),
+    FactSpec("cert.self_signed", FactKind.BOOL, "certificate",
+             "The leaf certificate is signed by its own key"),
+    FactSpec("cert.trusted", FactKind.BOOL, "certificate",
+             "The chain builds to a trust anchor (system store plus --ca-file)"),
+    FactSpec("cert.hostname_match", FactKind.BOOL, "certificate",
+             "The leaf certificate is valid for the service's DNS name (or IP address)"),
+    FactSpec("cert.not_before", FactKind.DATETIME, "certificate",
+             "Start of the leaf certificate's validity (UTC)"),
+    FactSpec("cert.not_after", FactKind.DATETIME, "certificate",
+             "End of the leaf certificate's validity (UTC)"),
+    FactSpec("cert.key_type", FactKind.STR, "certificate",
+             "Leaf public key type", ("RSA", "EC", "Ed25519", "Ed448", "DSA")),
+    FactSpec("cert.key_bits", FactKind.INT, "certificate", "Leaf public key size in bits"),
+    FactSpec("cert.signature_hash", FactKind.STR, "certificate",
+             "Hash algorithm of the leaf certificate's signature",
+             SIGNATURE_HASHES),
+)
+
+CERT_FACTS = tuple(s.name for s in FACT_SPECS)
+
 class CertificateProbe:
     """Facts about the certificate chain the service presents."""
 
     name = "certificate"
+    facts = FACT_SPECS
+    needs = (TLS_SESSION,)  # handshakes go through the tls probe's session (chains seen reused)
+    makes = ()
     provides = frozenset(CERT_FACTS)
 
     def run(
@@ -286,11 +315,12 @@ class CertificateProbe:
         target: ProbeTarget,
         wanted: frozenset[str],
         ctx: ProbeContext,
-        known: Mapping[str, Fact],
+        inputs: ProbeInputs,
     ) -> list[Fact]:
         names = [n for n in CERT_FACTS if n in wanted]
+        session = inputs.artefact(TLS_SESSION)
         try:
-            got = fetch_chain(target, ctx)
+            got = fetch_chain(session)
             if not got.chain:
                 return [Fact(name="cert.present", status=COMPLETED, value=False, summary=got.how)
                         if n == "cert.present" else

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 import dns.exception
 import dns.resolver
 
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.facts import FactKind, FactSpec
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf import make_resolver
 
@@ -48,8 +49,19 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: fl
     return found, ", ".join(o.value for o in found)
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("dns.addresses", FactKind.SET, "dns",
+             "Addresses the host's DNS name resolves to (A and AAAA, through --dns-server or "
+             "the system resolver; detail: the record)",
+             services=frozenset(p for p in ServiceProtocol if p.network_service)),
+)
+
+
 class DnsMigrationProbe:
     name = "dns"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset({NAME})
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,

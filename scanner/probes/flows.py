@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.facts import FactKind, FactSpec
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
@@ -29,8 +30,18 @@ WORKERS = 32  # concurrent local connects
 MAX_CONNECT = 2.0  # seconds per connect attempt, at most
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("flows.open", FactKind.SET, "flows",
+             "Connections that succeed from the source zone's vantage point, as HOST:PORT/tcp",
+             services=frozenset({ServiceProtocol.FLOW})),
+)
+
+
 class FlowsProbe:
     name = "flows"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset({FACT})
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,

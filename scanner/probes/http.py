@@ -18,12 +18,11 @@ from functools import cache
 from urllib.parse import quote, urljoin, urlsplit
 
 from scanner import __version__
-from scanner.facts import FACTS
+from scanner.facts import REDIRECT_SCHEMES, WEB, FactKind, FactSpec
 from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, exception_category
 
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
-HTTP_FACTS = tuple(n for n, s in FACTS.items() if s.probe == "http")
 FRONT = ("http.status", "http.location_scheme", "http.location_same_host", "http.hsts_max_age")
 HEAD_MAX, BODY_MAX = 64 * 1024, 256 * 1024  # bytes read at most; the rest is discarded
 MAX_REDIRECTS = 3  # followed for protected URLs, on the same scheme, host and port only
@@ -372,10 +371,34 @@ def _timing(web: Web, names: list[str]) -> list[Fact]:
     return [Fact(name=n, status=COMPLETED, value=p90, summary=how) for n in names]
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("http.hsts_max_age", FactKind.INT, "http",
+             "max-age of the Strict-Transport-Security header in seconds (-1: no header)",
+             services=frozenset({ServiceProtocol.HTTPS})),
+    FactSpec("http.status", FactKind.INT, "http",
+             "Status code of a GET / without credentials", services=WEB),
+    FactSpec("http.location_scheme", FactKind.STR, "http",
+             "Scheme of the Location header of that answer", REDIRECT_SCHEMES, services=WEB),
+    FactSpec("http.location_same_host", FactKind.BOOL, "http",
+             "The Location header names the same host as the request", services=WEB),
+    FactSpec("http.protected_status", FactKind.SET, "http",
+             "Status codes of the URLs the inventory marks protected, fetched without "
+             "credentials (detail: the URL)", services=WEB),
+    FactSpec("http.response_p90_ms", FactKind.INT, "http",
+             "90th percentile of the response time of N requests to /, in milliseconds",
+             services=WEB),
+)
+
+HTTP_FACTS = tuple(s.name for s in FACT_SPECS)
+SPECS = {s.name: s for s in FACT_SPECS}
+
 class HttpProbe:
     """Facts about web front doors (http on port 80, https), gathered without credentials."""
 
     name = "http"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset(HTTP_FACTS)
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
@@ -383,8 +406,8 @@ class HttpProbe:
         names = [n for n in HTTP_FACTS if n in wanted]
         facts: dict[str, Fact] = {}
         for n in names:
-            if target.protocol not in FACTS[n].services:
-                kinds = ", ".join(sorted(FACTS[n].services))
+            if target.protocol not in SPECS[n].services:
+                kinds = ", ".join(sorted(SPECS[n].services))
                 facts[n] = Fact(name=n, status=NA, reason=f"gathered for {kinds} services only")
         web = Web(target, ctx)
         steps = ((FRONT, _front), (("http.protected_status",), _protected),

@@ -8,7 +8,8 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.facts import FactKind, FactSpec
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import (
@@ -65,10 +66,24 @@ def version_detection(ctx: ProbeContext) -> tuple[str, ...]:
     return ("-sV", "--version-intensity", str(ctx.options.scan_rate.intensity))
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("ports.open", FactKind.SET, "ports",
+             "Ports open to the scanner, as PORT/tcp or PORT/udp (detail: service and product "
+             "nmap saw)", services=frozenset({ServiceProtocol.HOST})),
+    FactSpec("ports.services", FactKind.SET, "ports",
+             "Services nmap identified by probing the open ports, by nmap's name (redis, "
+             "postgresql, ssh, ms-wbt-server …; detail: port, product, version)",
+             services=frozenset({ServiceProtocol.HOST})),
+)
+
+
 class PortsProbe:
     """Per host, as every probe; the hosts of one scan share one nmap run (NmapBatches)."""
 
     name = "ports"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset({FACT, SERVICES})
 
     def __init__(self) -> None:

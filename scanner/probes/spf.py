@@ -19,7 +19,8 @@ import dns.nameserver
 import dns.resolver
 
 from scanner import netaddr
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.facts import SPF_RESULTS, FactKind, FactSpec
+from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
 
@@ -210,10 +211,20 @@ def evaluate(domain: str, ips: tuple[str, ...], lookups: Lookups) -> list[Observ
     return out
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("spf.results", FactKind.SET, "spf",
+             "SPF check_host() result for each sending IP of the domain (detail: the IP and "
+             "the mechanism that decided)", SPF_RESULTS, services=frozenset({ServiceProtocol.SPF})),
+)
+
+
 class SpfProbe:
     """SPF check_host() results of a sending domain for each of its sending IPs."""
 
     name = "spf"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset({"spf.results"})
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import paramiko
 
+from scanner.facts import SSH, FactKind, FactSpec
 from scanner.models import Fact, Observation, ProbeStatus
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.ssh_wire import ServerHello, read_hello
@@ -81,8 +82,37 @@ def host_keys(ctx: ProbeContext, target: ProbeTarget, offered: tuple[str, ...],
     return seen, notes
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("ssh.ident", FactKind.STR, "ssh", "The server's identification string",
+             services=SSH,
+             report_only=True),
+    FactSpec("ssh.openssh_version", FactKind.INT, "ssh",
+             "OpenSSH version as major × 100 + minor (9.2 -> 902); not applicable to other "
+             "software", services=SSH),
+    FactSpec("ssh.kex", FactKind.SET, "ssh", "Key-exchange algorithms of the server's KEXINIT",
+             services=SSH),
+    FactSpec("ssh.host_key_algorithms", FactKind.SET, "ssh",
+             "Host key algorithms of the server's KEXINIT", services=SSH),
+    FactSpec("ssh.ciphers", FactKind.SET, "ssh", "Ciphers of the KEXINIT, both directions",
+             services=SSH),
+    FactSpec("ssh.macs", FactKind.SET, "ssh", "MACs of the KEXINIT, both directions",
+             services=SSH),
+    FactSpec("ssh.compression", FactKind.SET, "ssh",
+             "Compression methods of the KEXINIT", services=SSH,
+             report_only=True),
+    FactSpec("ssh.host_keys", FactKind.SET, "ssh",
+             "The server's host keys as `TYPE BITS` (detail: SHA256 fingerprint)", services=SSH,
+             report_only=True),
+    FactSpec("ssh.rsa_key_bits", FactKind.INT, "ssh",
+             "Size of the smallest RSA host key; not applicable without one", services=SSH),
+)
+
+
 class SshAuditProbe:
     name = "ssh"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = WIRE_FACTS | KEY_FACTS
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,

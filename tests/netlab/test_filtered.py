@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from scanner.engine import run_probe
 from scanner.models import ProbeStatus, Service, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.http import HttpProbe
@@ -50,7 +51,7 @@ def probe(service: Service) -> tuple[list[Status], dict[str, str]]:
     target = ProbeTarget(service.address, 80, ServiceProtocol.HTTP, service.dns_name,
                          service.dns_name or "", service.host, service.context)
     ctx = ProbeContext(timeout=0.5, deadline=time.monotonic() + 20)
-    facts = {f.name: f for f in HttpProbe().run(target, FRONT, ctx, {})}
+    facts = {f.name: f for f in run_probe(HttpProbe(), target, FRONT, ctx)}
     rule = next(r for r in build_ruleset([load_pack("network-baseline")]).rules
                 if r.info.id == "NET-HTTP-001")
     result = evaluate_rule(rule, service, facts,

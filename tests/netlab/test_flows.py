@@ -25,6 +25,7 @@ from scanner.models import ListValue, Observation, ProbeStatus, ScanResult, Serv
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.probes.flows import FlowsProbe
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
+from scanner.probes.registry import Registry
 from scanner.probes.vantage import State, parse_output, remote_script, ssh_attempts
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
@@ -113,7 +114,7 @@ def test_local_vantage_tries_the_candidates() -> None:
     listener, closed, port, shut = _loopback_pair()
     with listener, closed:
         facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
-                                 ctx(), {})
+                                 ctx())
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
     (seen,) = facts[0].value
@@ -136,7 +137,7 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
                              options=ProbeOptions(ports=f"{extra}", flow_sweep=True))
     with listener, closed, other:
         facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
-                                 probe_ctx, {})
+                                 probe_ctx)
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
     found = {o.value: o.detail for o in facts[0].value if isinstance(o, Observation)}
@@ -182,15 +183,15 @@ def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.Monkey
     (subject("local", [], [443], ("web2:443/tcp",)), "no address for web2"),
 ])
 def test_bad_subjects_are_errors(target: ProbeTarget, error: str) -> None:
-    (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(), {})
+    (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx())
     assert fact.status is ProbeStatus.ERROR and error in (fact.reason or "")
 
 
 def test_exhausted_budget_is_an_error() -> None:
     (fact,) = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [1]), WANTED,
-                               ctx(budget=-1), {})
+                               ctx(budget=-1))
     assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
-    assert run_probe(FlowsProbe(), subject("local", [], []), frozenset(), ctx(), {}) == []
+    assert run_probe(FlowsProbe(), subject("local", [], []), frozenset(), ctx()) == []
 
 
 # ---------------------------------------------------------------- the namespace lab
@@ -236,7 +237,7 @@ def scan(path: Path) -> ScanResult:
     options = ScanOptions(timeout=1.0, service_budget=30.0,
                           probe=probe_options(inv, "1-65535", False, None))
     return run_scan(inv, build_ruleset([load_pack("network-baseline")]), options,
-                    probes={"flows": FlowsProbe()})
+                    registry=Registry([FlowsProbe()]))
 
 
 def verdicts(result: ScanResult, rule: str) -> dict[str, Status]:
@@ -317,7 +318,7 @@ def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
     }
     target = subject("bastion", [f"web1={lab.host('web1')}"], [443])
     for name, (values, reason) in cases.items():
-        (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(vantages={"bastion": values}), {})
+        (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(vantages={"bastion": values}))
         assert fact.status is ProbeStatus.ERROR, name
         assert (fact.reason or "").startswith(reason), (name, fact.reason)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.demo.pki import make_ca
+from scanner.engine import run_probe
 from scanner.models import ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.http import HttpProbe
@@ -76,7 +77,7 @@ def through(lab: Lab, vantage: str, port: int, protocol: ServiceProtocol,
 def test_tls_probe_runs_over_channels_without_ip_sni(lab: Lab) -> None:
     target, ctx = through(lab, "bastion", 443, ServiceProtocol.HTTPS)
     try:
-        (fact,) = TlsProbe().run(target, frozenset({"tls.protocols"}), ctx, {})
+        (fact,) = run_probe(TlsProbe(), target, frozenset({"tls.protocols"}), ctx)
         assert sessions(lab) == 1  # one SSH session for all the handshakes
     finally:
         ctx.close()
@@ -91,12 +92,12 @@ def test_tls_probe_runs_over_channels_without_ip_sni(lab: Lab) -> None:
 
 def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: Lab) -> None:
     closed, ctx = through(lab, "bastion", 8080, ServiceProtocol.HTTP)
-    facts = HttpProbe().run(closed, FRONT, ctx, {})
+    facts = run_probe(HttpProbe(), closed, FRONT, ctx)
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
     assert facts[0].reason == "port 8080 is closed (connection refused)"
     dropped, ctx = through(lab, "bastion", 80, ServiceProtocol.HTTP, ("443",))
-    facts = HttpProbe().run(dropped, FRONT, ctx, {})
+    facts = run_probe(HttpProbe(), dropped, FRONT, ctx)
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
     assert facts[0].reason == "filtered"
@@ -114,7 +115,7 @@ def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
         lab: Lab, vantage: str, change: dict[str, str], reason: str,
         category: ReasonCategory) -> None:
     target, ctx = through(lab, vantage, 80, ServiceProtocol.HTTP, ("443",), change=change)
-    facts = HttpProbe().run(target, FRONT, ctx, {})
+    facts = run_probe(HttpProbe(), target, FRONT, ctx)
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.ERROR}
     assert reason in (facts[0].reason or "")
@@ -123,6 +124,6 @@ def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
 
 def test_the_budget_holds_through_the_tunnel(lab: Lab) -> None:
     target, ctx = through(lab, "bastion", 443, ServiceProtocol.HTTPS, budget=-1)
-    (fact,) = TlsProbe().run(target, frozenset({"tls.protocols"}), ctx, {})
+    (fact,) = run_probe(TlsProbe(), target, frozenset({"tls.protocols"}), ctx)
     assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
     assert ctx.connections == 0 and ctx.probed_from == "local"  # no SSH session was opened

@@ -10,11 +10,10 @@ import pytest
 from cryptography import x509
 
 from scanner.demo.servers import RunningServers
-from scanner.engine import run_probe
+from scanner.engine import gather
 from scanner.models import CertificateSummary, Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.certificate import CERT_FACTS, CertificateProbe
-from scanner.probes.tls import TlsProbe
 from tests.conftest import (
     HOST,
     HOSTILE_CN,
@@ -34,11 +33,13 @@ ALL = CertificateProbe.provides
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
 
 
-def run(t: ProbeTarget, ctx: ProbeContext,
-        wanted: frozenset[str] = ALL) -> dict[str, Fact]:
-    facts = run_probe(CertificateProbe(), t, wanted, ctx, {})
-    assert [f.name for f in facts] == [n for n in CERT_FACTS if n in wanted]
-    return {f.name: f for f in facts}
+def run(t: ProbeTarget, ctx: ProbeContext, wanted: frozenset[str] = ALL,
+        also: frozenset[str] = frozenset()) -> dict[str, Fact]:
+    """The certificate facts, gathered as the engine does (the tls probe makes the session);
+    `also`: tls facts gathered first in the same session."""
+    facts = gather(t, wanted | also, ctx).facts
+    assert [n for n in facts if n in CERT_FACTS] == [n for n in CERT_FACTS if n in wanted]
+    return {n: f for n, f in facts.items() if n in CERT_FACTS}
 
 
 def ca_ctx(pki: TlsPki) -> ProbeContext:
@@ -91,11 +92,11 @@ def test_without_the_ca_file_the_chain_is_untrusted(tls_servers: RunningServers)
 
 
 def test_chain_reused_from_the_tls_probe(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
+    alone = ca_ctx(tls_pki)
+    gather(target(tls_servers, "pcurves"), frozenset({"tls.protocols"}), alone)
     ctx = ca_ctx(tls_pki)
-    run_probe(TlsProbe(), target(tls_servers, "pcurves"), frozenset({"tls.protocols"}), ctx, {})
-    used = ctx.connections
-    facts = run(target(tls_servers, "pcurves"), ctx)
-    assert ctx.connections == used
+    facts = run(target(tls_servers, "pcurves"), ctx, also=frozenset({"tls.protocols"}))
+    assert ctx.connections == alone.connections
     assert facts["cert.trusted"].value is True
 
 
@@ -105,11 +106,12 @@ def test_tls13_only_server_via_nassl(tls_servers: RunningServers, tls_pki: TlsPk
     assert facts["cert.trusted"].value is True
     assert "TLS 1.3" in facts["cert.present"].summary
     assert ctx.connections == 2  # a refused TLS 1.2 hello, then the TLS 1.3 handshake
+    alone = ca_ctx(tls_pki)
+    gather(target(tls_servers, "tls13"), frozenset({"tls.protocols"}), alone)
     ctx2 = ca_ctx(tls_pki)
-    run_probe(TlsProbe(), target(tls_servers, "tls13"), frozenset({"tls.protocols"}), ctx2, {})
-    used = ctx2.connections
-    assert run(target(tls_servers, "tls13"), ctx2)["cert.trusted"].value is True
-    assert ctx2.connections == used + 1  # protocols known: straight to TLS 1.3
+    tls13 = frozenset({"tls.protocols"})
+    assert run(target(tls_servers, "tls13"), ctx2, also=tls13)["cert.trusted"].value is True
+    assert ctx2.connections == alone.connections + 1  # protocols known: straight to TLS 1.3
 
 
 def test_self_signed(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
@@ -219,8 +221,7 @@ def test_anonymous_only_server_presents_no_certificate(
 
     server = fake_server(handler)
     ctx = context()
-    run_probe(TlsProbe(), server.target(), frozenset({"tls.protocols"}), ctx, {})
-    facts = run(server.target(), ctx)
+    facts = run(server.target(), ctx, also=frozenset({"tls.protocols"}))
     assert (facts["cert.present"].status, facts["cert.present"].value) == (COMPLETED, False)
     assert "refused every suite that uses one" in facts["cert.present"].summary
     for name in CERT_FACTS[1:]:

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from scanner.demo.servers import RunningServers
+from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus
 from scanner.probes.tls import TlsProbe
 from tests.conftest import context, target
@@ -21,7 +22,7 @@ GROUP_FACTS = frozenset({"tls.protocols", "tls12.groups", "tls12.single_curve_re
 
 def gather(servers: RunningServers, name: str) -> tuple[dict[str, Fact], int]:
     ctx = context()
-    facts = {f.name: f for f in TlsProbe().run(target(servers, name), GROUP_FACTS, ctx, {})}
+    facts = {f.name: f for f in run_probe(TlsProbe(), target(servers, name), GROUP_FACTS, ctx)}
     return facts, ctx.connections
 
 
@@ -88,6 +89,6 @@ def test_rsa_certificate_binds_no_curve(tls_servers: RunningServers) -> None:
 def test_single_curve_fact_alone_is_not_applicable_without_tls12(
         tls_servers: RunningServers) -> None:
     ctx = context()
-    facts = TlsProbe().run(target(tls_servers, "tls13"),
-                           frozenset({"tls12.single_curve_refused"}), ctx, {})
+    facts = run_probe(TlsProbe(), target(tls_servers, "tls13"),
+                      frozenset({"tls12.single_curve_refused"}), ctx)
     assert facts[0].status is ProbeStatus.NOT_APPLICABLE

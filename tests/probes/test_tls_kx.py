@@ -14,6 +14,7 @@ import pytest
 
 from scanner.demo.pki import write_dh_params
 from scanner.demo.servers import RunningServers, ServerSpec, start_servers
+from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus
 from scanner.probes.tls import TlsProbe
 from tests.conftest import (
@@ -51,7 +52,7 @@ def kx_servers(tls_pki: TlsPki, tmp_path_factory: pytest.TempPathFactory
 
 def gather(t: object, ctx_timeout: float = 3.0) -> tuple[dict[str, Fact], int]:
     ctx = context(ctx_timeout)
-    facts = TlsProbe().run(t, KX, ctx, {})  # type: ignore[arg-type]
+    facts = run_probe(TlsProbe(), t, KX, ctx)
     return {f.name: f for f in facts}, ctx.connections
 
 
@@ -190,7 +191,7 @@ def test_fallback_refused_for_another_reason_is_an_error(
 
     server = fake_server(picky)
     ctx = context()
-    facts = TlsProbe().run(server.target(), frozenset({"tls.fallback_scsv"}), ctx, {})
+    facts = run_probe(TlsProbe(), server.target(), frozenset({"tls.fallback_scsv"}), ctx)
     assert facts[0].status is ERROR
     assert "not with inappropriate_fallback" in (facts[0].reason or "")
 

@@ -12,10 +12,10 @@ from tlslite.messages import ClientHello
 from tlslite.utils.codec import Parser
 
 from scanner.demo.servers import RunningServers
-from scanner.engine import run_probe
+from scanner.engine import gather, run_probe
 from scanner.models import Fact, ProbeStatus, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
-from scanner.probes.tls import CHAIN_KEY, TlsProbe
+from scanner.probes.tls import TLS_SESSION, TlsProbe, TlsSession
 from scanner.probes.tls.hello import HelloSpec, client_hello
 from scanner.probes.tls.probe import FACT_ORDER
 from scanner.probes.tls.session import version_spec
@@ -41,7 +41,7 @@ COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT
 def run(t: ProbeTarget, wanted: frozenset[str] = ALL,
         ctx: ProbeContext | None = None) -> tuple[dict[str, Fact], ProbeContext]:
     ctx = ctx or context()
-    facts = run_probe(TlsProbe(), t, wanted, ctx, {})
+    facts = run_probe(TlsProbe(), t, wanted, ctx)
     assert [f.name for f in facts] == [n for n in FACT_ORDER if n in wanted]
     return {f.name: f for f in facts}, ctx
 
@@ -78,7 +78,8 @@ def test_p_curves_server_all_facts_within_budget(tls_servers: RunningServers) ->
     assert server_count(tls_servers, "pcurves", before, ctx.connections) == ctx.connections
     assert "TLSv1.1 refused (alert protocol_version)" in facts["tls.protocols"].summary
     assert "in 1 handshake: refused (alert" in facts["tls.weak_suites"].summary
-    assert isinstance(ctx.scratch.get(CHAIN_KEY), list)
+    session = gather(target(tls_servers, "pcurves"), ALL, context()).artefacts[TLS_SESSION.name]
+    assert isinstance(session, TlsSession) and session.clear_chain  # for the certificate probe
 
 
 def test_protocols_alone_take_one_hello_per_version(tls_servers: RunningServers) -> None:
@@ -125,7 +126,9 @@ def test_sslv2_detected(tls_servers: RunningServers) -> None:
     assert values(facts["tls.weak_suites"]) == ["rc4", "3des", "des", "export", "md5"]
     assert "SSL_CK_DES_192_EDE3_CBC_WITH_MD5 under SSLv2" in str(facts["tls.weak_suites"].value)
     assert ctx.connections == 6  # the TLS hellos were closed, SSL 2.0 answered
-    assert ctx.scratch.get(CHAIN_KEY)  # the SERVER-HELLO certificate
+    wanted = frozenset({"tls.protocols", "tls.weak_suites"})
+    session = gather(target(tls_servers, "sslv2"), wanted, context()).artefacts[TLS_SESSION.name]
+    assert isinstance(session, TlsSession) and session.clear_chain  # the SERVER-HELLO certificate
 
 
 # ---------------------------------------------------------------- groups

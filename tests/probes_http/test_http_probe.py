@@ -107,7 +107,7 @@ def ctx(timeout: float = 2.0, samples: int = 5) -> ProbeContext:
 def run(t: ProbeTarget, wanted: frozenset[str] = frozenset(HTTP_FACTS),
         c: ProbeContext | None = None) -> tuple[dict[str, Fact], ProbeContext]:
     c = c or ctx()
-    facts = run_probe(HttpProbe(), t, wanted, c, {})
+    facts = run_probe(HttpProbe(), t, wanted, c)
     assert [f.name for f in facts] == [n for n in HTTP_FACTS if n in wanted]
     return {f.name: f for f in facts}, c
 

@@ -47,7 +47,7 @@ def scan(address: str, ports: str = "1-65535", *, udp: bool = False, budget: flo
     ctx = ProbeContext(timeout=3.0, deadline=time.monotonic() + budget,
                        options=ProbeOptions(ports=ports, udp=udp))
     target = ProbeTarget(address, 0, ServiceProtocol.HOST, None, address, host="h1")
-    facts = run_probe(PortsProbe(), target, frozenset({FACT}), ctx, {})
+    facts = run_probe(PortsProbe(), target, frozenset({FACT}), ctx)
     assert [f.name for f in facts] == [FACT]
     return facts[0], ctx
 
@@ -215,9 +215,9 @@ def test_nmap_reported_failure() -> None:
 def test_refusals_before_running_nmap() -> None:
     target = ProbeTarget(None, 0, ServiceProtocol.HOST, None, "", host="h1")
     ctx = ProbeContext(timeout=3.0, deadline=time.monotonic() + 30)
-    fact = run_probe(PortsProbe(), target, frozenset({FACT}), ctx, {})[0]
+    fact = run_probe(PortsProbe(), target, frozenset({FACT}), ctx)[0]
     assert fact.status is ProbeStatus.ERROR and "no IP address" in (fact.reason or "")
-    assert run_probe(PortsProbe(), target, frozenset({"tls.protocols"}), ctx, {}) == []
+    assert run_probe(PortsProbe(), target, frozenset({"tls.protocols"}), ctx) == []
     fact, ctx = scan("127.0.0.1", "22;reboot")
     assert "invalid port specification" in (fact.reason or "")
     fact, ctx = scan("127.0.0.1", "22", budget=0.5)

@@ -29,7 +29,7 @@ def test_ssh_on_an_unusual_port_is_named_and_judged() -> None:
                            options=ProbeOptions(ports=str(ssh.port)))
         target = ProbeTarget(address, 0, ServiceProtocol.HOST, None, address, host="h1")
         facts = {f.name: f for f in run_probe(PortsProbe(),
-            target, frozenset({"ports.open", "ports.services"}), ctx, {})}
+            target, frozenset({"ports.open", "ports.services"}), ctx)}
     finally:
         ssh.close()
     assert ctx.connections == 1  # one nmap run serves both facts

@@ -69,7 +69,7 @@ def run(server: LocalDnsServer | str, domain: str, *ips: str) -> Fact:
         server.clear()
     target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
                          expected_name=domain, host=domain, context={"spf.ips": ips})
-    [fact] = run_probe(SpfProbe(), target, frozenset({"spf.results"}), ctx_for(address), {})
+    [fact] = run_probe(SpfProbe(), target, frozenset({"spf.results"}), ctx_for(address))
     return fact
 
 
@@ -195,8 +195,8 @@ def test_probe_interface(server: LocalDnsServer) -> None:
     assert (probe.name, probe.provides) == ("spf", frozenset({"spf.results"}))
     target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
                          expected_name="corp.test", host="corp.test")
-    assert run_probe(probe, target, frozenset(), ctx_for(server.address), {}) == []
-    [fact] = run_probe(probe, target, frozenset({"spf.results"}), ctx_for(server.address), {})
+    assert run_probe(probe, target, frozenset(), ctx_for(server.address)) == []
+    [fact] = run_probe(probe, target, frozenset({"spf.results"}), ctx_for(server.address))
     assert (fact.status, fact.reason) == (ProbeStatus.ERROR,
                                           "no sending IPs declared for corp.test (spf.ips)")
 

@@ -10,6 +10,14 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from scanner.facts import (
+    FIREWALL_POLICIES,
+    INSIDE,
+    OPS_KINDS,
+    WORKER_KINDS,
+    FactKind,
+    FactSpec,
+)
 from scanner.models import Fact, FactValue, Observation, ProbeStatus, ReasonCategory, SshAccess
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.inside import parse
@@ -91,8 +99,65 @@ def login_for(access: SshAccess, target: ProbeTarget, tofu: bool) -> Login:
                  trust_on_first_use=tofu)
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("host.firewall_policy", FactKind.STR, "inside",
+             "What the firewall does by default with inbound packets (nftables input hook, "
+             "else iptables INPUT)", FIREWALL_POLICIES, services=INSIDE),
+    FactSpec("host.listening", FactKind.SET, "inside",
+             "Sockets listening on other than loopback addresses, as PORT/tcp or PORT/udp "
+             "(detail: address and process)", services=INSIDE),
+    FactSpec("host.sshd_root_password_login", FactKind.BOOL, "inside",
+             "sshd lets root log in with a password (effective PermitRootLogin yes, and "
+             "PasswordAuthentication or KbdInteractiveAuthentication yes)", services=INSIDE),
+    FactSpec("host.sshd_password_login", FactKind.BOOL, "inside",
+             "sshd accepts passwords (effective PasswordAuthentication or "
+             "KbdInteractiveAuthentication yes)", services=INSIDE),
+    FactSpec("host.web_workers", FactKind.SET, "inside",
+             "Kinds of account the web server's worker processes run as (detail: process and "
+             "user); not applicable without a web server", WORKER_KINDS, services=INSIDE),
+    FactSpec("host.log_retention_days", FactKind.INT, "inside",
+             "Shortest retention, in days, logrotate gives the declared log paths (all its "
+             "rules when none is declared)", services=INSIDE),
+    FactSpec("host.log_forward_targets", FactKind.SET, "inside",
+             "Remote targets logs are forwarded to (rsyslog omfwd/@@, systemd-journal-upload)",
+             services=INSIDE),
+    FactSpec("host.log_forward_age_seconds", FactKind.INT, "inside",
+             "Age of the declared last-forwarded file; not applicable when none is declared",
+             services=INSIDE),
+    FactSpec("host.backups_overdue", FactKind.SET, "inside",
+             "Declared backup directories whose newest file is older than their declared RPO "
+             "(detail: newest file's age)", services=INSIDE),
+    FactSpec("host.backup_rpo_minutes", FactKind.INT, "inside",
+             "Largest RPO the inventory declares for the host's backup directories",
+             services=INSIDE),
+    FactSpec("host.backups_short", FactKind.SET, "inside",
+             "Declared backup directories whose oldest file is younger than their declared "
+             "retention (detail: oldest file's age)", services=INSIDE),
+    FactSpec("host.backup_local_days", FactKind.INT, "inside",
+             "Age in days of the oldest file of the youngest local backup directory",
+             services=INSIDE),
+    FactSpec("host.ids_services", FactKind.SET, "inside",
+             "Intrusion detection / banning services running (fail2ban, CrowdSec, Suricata, "
+             "Wazuh, OSSEC, Snort)", services=INSIDE),
+    FactSpec("host.av_services", FactKind.SET, "inside",
+             "Antivirus / integrity services running or scheduled (ClamAV, Wazuh or OSSEC "
+             "syscheck, AIDE with its database and schedule)", services=INSIDE),
+    FactSpec("host.login_accounts", FactKind.SET, "inside",
+             "Accounts with a login shell (detail: uid and shell)", services=INSIDE),
+    FactSpec("host.sudo_accounts", FactKind.SET, "inside",
+             "Accounts that may use sudo: members of sudo/wheel/admin and users named in "
+             "sudoers (detail: where)", services=INSIDE),
+    FactSpec("host.ops_services", FactKind.SET, "inside",
+             "Operations services running (backup agent, monitoring agent; detail: process)",
+             OPS_KINDS, services=INSIDE),
+)
+
+
 class InsideProbe:
     name = "inside"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset(NEEDS)
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,

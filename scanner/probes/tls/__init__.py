@@ -8,8 +8,8 @@ with warnings.catch_warnings():  # tlslite/__init__ imports asyncore (deprecated
 
 from scanner.probes.tls.hello import HelloOutcome, HelloSpec
 from scanner.probes.tls.probe import TlsProbe
-from scanner.probes.tls.session import CHAIN_KEY, TlsSession
+from scanner.probes.tls.session import TLS_SESSION, TlsSession
 from scanner.probes.tls.starttls import StartTlsUnavailable
 
-__all__ = ["CHAIN_KEY", "HelloOutcome", "HelloSpec", "StartTlsUnavailable", "TlsProbe",
+__all__ = ["TLS_SESSION", "HelloOutcome", "HelloSpec", "StartTlsUnavailable", "TlsProbe",
            "TlsSession"]

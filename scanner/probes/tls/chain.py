@@ -15,9 +15,9 @@ from nassl.ssl_client import (
 )
 
 from scanner.models import ReasonCategory
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, os_error_category
+from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.tls.hello import HelloSpec
-from scanner.probes.tls.session import CHAIN_KEY, TlsSession
+from scanner.probes.tls.session import TlsSession
 from scanner.probes.tls.suites import CERT_SUITES, HELLO_GROUPS, LEGACY_VERSIONS
 
 
@@ -27,13 +27,11 @@ class ChainResult:
     how: str  # where it came from
 
 
-def fetch_chain(target: ProbeTarget, ctx: ProbeContext) -> ChainResult:
+def fetch_chain(session: TlsSession) -> ChainResult:
     """Reuse the tls probe's chain, else one TLS <= 1.2 hello, else a TLS 1.3 handshake."""
-    session = TlsSession.of(target, ctx)
-    cached = ctx.scratch.get(CHAIN_KEY)
-    if isinstance(cached, list | tuple) and cached and all(isinstance(c, bytes) for c in cached):
+    if session.clear_chain:
         where = f"a {session.chain_version} handshake" if session.chain_version else "a handshake"
-        return ChainResult(tuple(cached), f"sent in clear in {where} of the tls probe")
+        return ChainResult(session.clear_chain, f"sent in clear in {where} of the tls probe")
     known = session.protocols_result
     if known is not None and known.error:
         raise known.failure("no handshake to take a certificate from")

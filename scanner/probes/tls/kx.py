@@ -23,7 +23,7 @@ from scanner.probes.tls.suites import (
 COMPLETED, ERROR, NOT_APPLICABLE = (
     ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE,
 )
-_TARGETED = "tls.kx.targeted"  # ctx.scratch key of the targeted hellos
+_TARGETED = "tls.kx.targeted"  # session.memo key of the targeted hellos
 
 
 def _failed(out: HelloOutcome, what: str) -> ProbeFailure:
@@ -55,11 +55,11 @@ class _Targeted:
 
     @classmethod
     def of(cls, session: TlsSession) -> _Targeted:
-        found = session.ctx.scratch.get(_TARGETED)
+        found = session.memo.get(_TARGETED)
         if isinstance(found, _Targeted):
             return found
         made = cls(session)
-        session.ctx.scratch[_TARGETED] = made
+        session.memo[_TARGETED] = made
         return made
 
     def hello(self, kind: str, version: str) -> HelloOutcome:

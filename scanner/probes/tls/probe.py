@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-from scanner.facts import TLS_PROTOCOLS
+from scanner.facts import (
+    GROUPS,
+    STARTTLS_SERVICES,
+    TLS_PROTOCOLS,
+    WEAK_CATEGORIES,
+    FactKind,
+    FactSpec,
+)
 from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
 from scanner.probes.tls import findings, kx, preambles
-from scanner.probes.tls.session import PROTOCOL_ORDER, TlsSession
+from scanner.probes.tls.session import PROTOCOL_ORDER, TLS_SESSION, TlsSession
 from scanner.probes.tls.starttls import StartTlsUnavailable
 from scanner.probes.tls.wire import Wire, WireError
 
@@ -103,10 +110,47 @@ _BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {
 }
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("tls.protocols", FactKind.SET, "tls",
+             "Protocol versions the server accepts, SSL 2.0 to TLS 1.3", TLS_PROTOCOLS),
+    FactSpec("tls.weak_suites", FactKind.SET, "tls",
+             "Weak cipher-suite categories accepted under any version up to TLS 1.2 "
+             "(detail: the suite and version)", WEAK_CATEGORIES),
+    FactSpec("tls12.groups", FactKind.SET, "tls",
+             "Key-exchange groups (curves) the server accepts for ECDHE under TLS 1.2", GROUPS),
+    FactSpec("tls13.groups", FactKind.SET, "tls",
+             "Key-exchange groups the server accepts under TLS 1.3", GROUPS),
+    FactSpec("tls12.single_curve_refused", FactKind.SET, "tls",
+             "P-curves with which a TLS 1.2 client offering only that curve cannot connect "
+             "because the ECDSA certificate is on another curve (RFC 8422 5.1)", GROUPS),
+    FactSpec("tls.dhe_min_bits", FactKind.INT, "tls",
+             "Size in bits of the finite-field DH prime the server uses with DHE suites "
+             "(a client offering no ffdhe group); not applicable without DHE"),
+    FactSpec("tls.rsa_key_exchange", FactKind.BOOL, "tls",
+             "A suite with RSA key transport (no forward secrecy) is accepted up to TLS 1.2"),
+    FactSpec("tls.compression", FactKind.BOOL, "tls",
+             "The server chooses DEFLATE TLS compression when a client offers it"),
+    FactSpec("tls.secure_renegotiation", FactKind.BOOL, "tls",
+             "The server supports secure renegotiation (RFC 5746 renegotiation_info)"),
+    FactSpec("tls.fallback_scsv", FactKind.BOOL, "tls",
+             "A TLS 1.0/1.1 hello marked TLS_FALLBACK_SCSV is refused (RFC 7507) where a newer "
+             "version is accepted"),
+    FactSpec("starttls.offered", FactKind.BOOL, "tls",
+             "The plaintext service advertises and performs STARTTLS",
+             services=STARTTLS_SERVICES),
+    FactSpec("ftp.clear_login", FactKind.BOOL, "tls",
+             "The FTP server accepts USER before AUTH TLS (credentials would travel in clear)",
+             services=frozenset({ServiceProtocol.FTP})),
+)
+
+
 class TlsProbe:
     """Gathers TLS facts with as few connections as the wanted facts allow."""
 
     name = "tls"
+    facts = FACT_SPECS
+    needs = ()
+    makes = (TLS_SESSION,)
     provides = frozenset(FACT_ORDER)
 
     def run(
@@ -114,9 +158,10 @@ class TlsProbe:
         target: ProbeTarget,
         wanted: frozenset[str],
         ctx: ProbeContext,
-        known: Mapping[str, Fact],
+        inputs: ProbeInputs,
     ) -> list[Fact]:
-        session = TlsSession.of(target, ctx)
+        session = TlsSession(target, ctx)
+        inputs.publish(TLS_SESSION, session)
         facts: list[Fact] = []
         for name in FACT_ORDER:
             if name not in wanted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.models import Fact, ReasonCategory
-from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
+from scanner.probes.base import Artefact, ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.tls import sslv2, starttls
 from scanner.probes.tls.hello import (
     HelloOutcome,
@@ -19,8 +19,6 @@ from scanner.probes.tls.starttls import StartTlsUnavailable
 from scanner.probes.tls.suites import ALL_LEGACY_SUITES, HELLO_GROUPS, TLS13_SUITES, version_rank
 from scanner.probes.tls.wire import Closed, Wire, WireError
 
-SCRATCH_KEY = "tls.session"
-CHAIN_KEY = "tls.chain"
 PROTOCOL_ORDER = ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2")
 
 
@@ -55,7 +53,8 @@ class Protocols:
 
 
 class TlsSession:
-    """Handshakes against one service; lives in ``ctx.scratch`` for the whole scan of it."""
+    """Handshakes against one service, made by the tls probe and handed to the probes that
+    need it (`TLS_SESSION`): what one learnt (versions, a chain seen in clear) the next reuses."""
 
     def __init__(self, target: ProbeTarget, ctx: ProbeContext) -> None:
         self.target = target
@@ -65,17 +64,10 @@ class TlsSession:
         self.starttls_refusal: StartTlsUnavailable | None = None
         self.preamble_error: ProbeFailure | None = None
         self.protocols_result: Protocols | None = None
-        self.chain_version: str | None = None  # protocol of the chain left in scratch
+        self.chain_version: str | None = None  # protocol of `clear_chain`
+        self.clear_chain: tuple[bytes, ...] = ()  # first chain sent in clear (DER, leaf first)
+        self.memo: dict[str, object] = {}  # the tls probe's own helpers' state for this session
         self.facts: dict[str, Fact] = {}  # facts already established, by name
-
-    @classmethod
-    def of(cls, target: ProbeTarget, ctx: ProbeContext) -> TlsSession:
-        found = ctx.scratch.get(SCRATCH_KEY)
-        if isinstance(found, TlsSession) and found.target == target:
-            return found
-        session = cls(target, ctx)
-        ctx.scratch[SCRATCH_KEY] = session
-        return session
 
     def open(self) -> Wire:
         """Connect and run the STARTTLS preamble; raises ProbeFailure (or its subclass)."""
@@ -135,7 +127,7 @@ class TlsSession:
         upgrade = self.chain_version == "SSLv2" and out.version != "SSLv2"
         if self.chain_version is None or upgrade:
             self.chain_version = out.version
-            self.ctx.scratch[CHAIN_KEY] = list(out.chain)  # DER, leaf first
+            self.clear_chain = tuple(out.chain)
 
     def protocols(self) -> Protocols:
         """Each version in its own hello, newest first; a downgrade answer settles two."""
@@ -181,3 +173,6 @@ def _nothing_accepted(outcomes: list[HelloOutcome], sni: str | None) -> str | No
         sent = f"the server name {sni!r}" if sni else "no server name (IP target)"
         return f"no TLS handshake succeeded; the server refused {sent} (alert unrecognized_name)"
     return None
+
+
+TLS_SESSION = Artefact("tls.session", TlsSession)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sslyze is imported when the probe runs: most scans never need it
     from sslyze.scanner.models import ServerScanRequest
 
+from scanner.facts import FactKind, FactSpec
 from scanner.models import Fact, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.vulns.mapping import COMMANDS, facts_from_scan
@@ -49,8 +50,29 @@ def scan_request(target: ProbeTarget, relay_port: int, wanted: frozenset[str],
                              scan_commands=commands)
 
 
+FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
+    FactSpec("tls.heartbleed", FactKind.BOOL, "vulnerabilities",
+             "The server answers a malformed heartbeat with its memory (CVE-2014-0160; sslyze)"),
+    FactSpec("tls.ccs_injection", FactKind.BOOL, "vulnerabilities",
+             "The server accepts an early ChangeCipherSpec (CVE-2014-0224; sslyze)"),
+    FactSpec("tls.robot", FactKind.STR, "vulnerabilities",
+             "ROBOT: whether RSA key exchange exposes a padding oracle (sslyze)",
+             ("vulnerable_strong_oracle", "vulnerable_weak_oracle", "not_vulnerable",
+              "rsa_not_supported")),
+    FactSpec("tls.client_renegotiation", FactKind.BOOL, "vulnerabilities",
+             "The server accepts client-initiated renegotiations (a denial-of-service lever; "
+             "sslyze)"),
+    FactSpec("tls.session_resumption", FactKind.SET, "vulnerabilities",
+             "Session resumption mechanisms that work: session_id, tls_ticket (sslyze)",
+             ("session_id", "tls_ticket")),
+)
+
+
 class VulnerabilitiesProbe:
     name = "vulnerabilities"
+    facts = FACT_SPECS
+    needs = ()
+    makes = ()
     provides = frozenset(COMMANDS)
 
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
