@@ -190,9 +190,11 @@ def _in_order(names: frozenset[str], registry: Registry) -> list[str]:
 
 
 def run_probe(probe: Probe, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
-              inputs: ProbeInputs | None = None) -> list[Fact]:
-    """The one boundary where a probe's exceptions become data (every wanted fact an error)."""
-    inputs = inputs if inputs is not None else ProbeInputs(probe, {}, {}, {})
+              inputs: ProbeInputs | Mapping[str, Fact] | None = None) -> list[Fact]:
+    """One probe through the boundary where exceptions become data (every wanted fact an
+    error). `inputs`: the facts it needs already known (its artefacts: use `gather`)."""
+    if not isinstance(inputs, ProbeInputs):
+        inputs = ProbeInputs(probe, inputs or {}, {}, {})
     return _guarded(probe, target, wanted, ctx, inputs, default_registry())[0]
 
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from scanner import engine
 from scanner.demo.servers import RunningServers, ServerSpec, start_servers
 from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, ServiceProtocol
-from scanner.probes.certificate import CertificateProbe
 from scanner.probes.tls import TlsProbe
 from tests.conftest import FakeServer, Handler, TlsPki, context, target
 
@@ -82,9 +82,7 @@ def test_tls_rules_hold_on_every_protocol(servers: RunningServers, name: str,
 def test_certificate_through_ldap_starttls(servers: RunningServers) -> None:
     ctx = context()
     t = target(servers, "ldap", P.LDAP)
-    run_probe(TlsProbe(), t, frozenset({"tls.protocols"}), ctx, {})
-    facts = {f.name: f for f in run_probe(CertificateProbe(), t,
-                                          frozenset({"cert.hostname_match"}), ctx, {})}
+    facts = engine.gather(t, frozenset({"tls.protocols", "cert.hostname_match"}), ctx).facts
     assert facts["cert.hostname_match"].value is True
 
 
