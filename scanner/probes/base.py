@@ -205,7 +205,8 @@ class ProbeInputs(Mapping[str, Fact]):
                  artefacts: dict[str, object], failures: Mapping[str, ProbeFailure]) -> None:
         self._probe, self._facts, self._artefacts, self._failures = (
             probe, facts, artefacts, failures)
-        self._needs = {n if isinstance(n, str) else n.name for n in probe.needs}
+        needs: tuple[Need, ...] = getattr(probe, "needs", ())  # undeclared: needs nothing
+        self._needs = {n if isinstance(n, str) else n.name for n in needs}
 
     def __getitem__(self, name: str) -> Fact:
         if name not in self._needs:
@@ -220,7 +221,7 @@ class ProbeInputs(Mapping[str, Fact]):
 
     def artefact(self, key: Artefact[T]) -> T:
         """The artefact, or a ProbeFailure saying why it is not there (its maker's failure)."""
-        if key not in self._probe.needs:
+        if key not in getattr(self._probe, "needs", ()):
             raise TypeError(f"probe {self._probe.name} does not declare it needs {key.name}")
         value = self._artefacts.get(key.name)
         if isinstance(value, key.type):
@@ -231,7 +232,7 @@ class ProbeInputs(Mapping[str, Fact]):
         raise ProbeFailure(f"no probe made {key.name}", ReasonCategory.MISSING_DEPENDENCY)
 
     def publish(self, key: Artefact[T], value: T) -> None:
-        if key not in self._probe.makes or not isinstance(value, key.type):
+        if key not in getattr(self._probe, "makes", ()) or not isinstance(value, key.type):
             raise TypeError(f"probe {self._probe.name} does not declare it makes {key.name} "
                             f"({type(value).__name__})")
         self._artefacts[key.name] = value
