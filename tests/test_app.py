@@ -80,7 +80,8 @@ def test_a_cancelled_scan_is_marked_interrupted_and_sends_nothing(tmp_path: Path
     assert not connected
     assert result.interrupted
     [report] = result.services
-    assert report.probes == ()
+    assert {(r.category, r.connections) for r in report.probes} == {
+        (ReasonCategory.INTERRUPTED, 0)}
     assert {(f.status, f.category) for f in report.facts} == {
         (ProbeStatus.ERROR, ReasonCategory.INTERRUPTED)}
     assert {r.status for r in result.results} <= {Status.ERROR, Status.NOT_APPLICABLE}
