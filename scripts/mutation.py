@@ -141,7 +141,7 @@ def report(scratch: Path, modules: list[str]) -> int:
             continue
         name, status = line.strip().rsplit(": ", 1)[0], m.group(2)
         function = m.group(1)
-        module = next((mod for mod in modules if function.startswith(_dotted(mod) + ".")), "?")
+        module = _module_of(function, modules)
         statuses[module][status] += 1
         if status not in DETECTED and status != "skipped":
             survivors.append((name, function))
