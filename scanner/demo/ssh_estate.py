@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -114,13 +115,28 @@ def ssh_hosts(workdir: Path) -> Iterator[HostLab | None]:
         return
     workdir.mkdir(parents=True, exist_ok=True)
     lab = HostLab(workdir)
+    stop = threading.Event()
     try:
         for state in states():
             lab.add(state)
             _backups(workdir / "data" / state.name, fresh=state.name == "bastion")
+        forwarder = threading.Thread(target=_forward, args=(workdir / "data" / "bastion", stop),
+                                     daemon=True)
+        forwarder.start()
         yield lab
     finally:
+        stop.set()
         lab.close()
+
+
+def _forward(root: Path, stop: threading.Event) -> None:
+    """The bastion's log forwarder at work: its last forwarded file stays ~15 s old however
+    long the demo's week of scans takes (a slow machine must not turn the story into a
+    failure of HST-LOGFWD-002, whose limit is 60 s)."""
+    last = root / "forwarded" / "last"
+    while not stop.wait(5.0):
+        with contextlib.suppress(OSError):
+            os.utime(last, (time.time() - 15, time.time() - 15))
 
 
 def why_not() -> str | None:
