@@ -11,12 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reports.levels import gitlab_severity
 from reports.sarif import TARGETS_FILE, artifact_location, clean, clip, fingerprint
 from reports.wording import Wording
-from scanner.models import ScanResult, Service, Severity, Status
+from scanner.models import ScanResult, Service, Status
 
-SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major",
-            Severity.LOW: "minor", Severity.INFO: "info"}
 MAX_DESCRIPTION = 1000
 
 
@@ -34,12 +33,11 @@ def gitlab_issues(result: ScanResult, *, base_dir: Path) -> list[dict[str, Any]]
         if rr.status not in (Status.FAIL, Status.ERROR, Status.WAIVED):
             continue
         rule = rules.get(rr.rule_id)
-        severity = SEVERITY[rule.severity] if rule else "major"
+        severity = gitlab_severity(rule.severity if rule else None, rr.status)
         svc = services.get(rr.service)
         text = f"{svc.endpoint if svc else rr.service}: {Wording('en').summary(rr, result)}"
         if rr.status is Status.WAIVED:
             w = waivers.get(rr.waiver or "")
-            severity = "info"
             text += (f" [waived by {w.id}, approved by {w.approver}, expires {w.expires}]"
                      if w else f" [waived by {rr.waiver}]")
         issues.append({

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from reports.levels import JUnitOutcome, junit_outcome, junit_type
 from reports.sarif import clean
 from reports.wording import Wording
-from scanner.models import RuleResult, ScanResult, Status, WaiverRecord
+from scanner.models import RuleResult, ScanResult, Severity, Status, WaiverRecord
 
 
 def render_junit(result: ScanResult) -> str:
@@ -28,7 +29,7 @@ def render_junit(result: ScanResult) -> str:
             title = clean(rule.title["en"]) if rule else ""
             case = TestCase(f"{rr.rule_id}: {title}" if title else rr.rule_id, classname=key,
                             time=0)
-            outcome = _outcome(rr, result, rule.severity.value if rule else "", waivers)
+            outcome = _outcome(rr, result, rule.severity if rule else None, waivers)
             if outcome is not None:
                 case.result = [outcome]
             suite.add_testcase(case)
@@ -49,26 +50,27 @@ def render_junit(result: ScanResult) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def _outcome(rr: RuleResult, result: ScanResult, severity: str,
+def _outcome(rr: RuleResult, result: ScanResult, severity: Severity | None,
              waivers: dict[str, WaiverRecord]) -> Failure | Error | Skipped | None:
     words = Wording("en")
     message = clean(words.summary(rr, result))
     details = "\n".join(clean("; ".join([words.line(ev), *words.decisive(ev)]))
                         for ev in rr.evidence)
-    match rr.status:
-        case Status.FAIL:
-            out: Failure | Error | Skipped = Failure(message, type_=severity)
-        case Status.ERROR:
-            out = Error(message, type_="not-checked")
-        case Status.WAIVED:
-            w = waivers.get(rr.waiver or "")
-            why = (f"waived by {w.id} (approved by {w.approver}, expires {w.expires}): "
-                   f"{w.justification}" if w else f"waived by {rr.waiver}")
-            out = Skipped(clean(why))
-        case Status.NOT_APPLICABLE:
-            out = Skipped(message)
-        case Status.PASS:
-            return None
+    kind = junit_outcome(rr.status)
+    if kind is None:
+        return None
+    out: Failure | Error | Skipped
+    if kind is JUnitOutcome.FAILURE:
+        out = Failure(message, type_=junit_type(severity, rr.status))
+    elif kind is JUnitOutcome.ERROR:
+        out = Error(message, type_=junit_type(severity, rr.status))
+    elif rr.status is Status.WAIVED:
+        w = waivers.get(rr.waiver or "")
+        why = (f"waived by {w.id} (approved by {w.approver}, expires {w.expires}): "
+               f"{w.justification}" if w else f"waived by {rr.waiver}")
+        out = Skipped(clean(why))
+    else:
+        out = Skipped(message)
     if details:
         out.text = details
     return out

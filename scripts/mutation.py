@@ -33,6 +33,9 @@ MODULES = (
     "reports/levels.py",
     "scanner/rulepack/loader.py",
     "scanner/inventory.py",
+    "scanner/waivers.py",
+    "scanner/gate.py",
+    "scanner/history/diff.py",
 )
 # Fast tests (no servers) that exercise them; mutmut picks, per function, the ones that reach it.
 TESTS = (
@@ -48,6 +51,10 @@ TESTS = (
     "tests/test_adhoc_targets.py",
     "tests/test_rulepack_errors_exact.py",
     "tests/hardening/test_input_bounds.py",
+    "tests/weekly/test_waiver_rules.py",
+    "tests/weekly/test_waivers.py",
+    "tests/weekly/test_baseline_rules.py",
+    "tests/weekly/test_ci_formats.py",
 )
 DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 
