@@ -42,7 +42,7 @@ class Lookups:
             self.cache[key] = self._ask(*key)
         hit = self.cache[key]
         if isinstance(hit, TempError):
-            raise TempError(hit.message, unreachable=hit.unreachable)
+            raise TempError(hit.message, unreachable=hit.unreachable, timed_out=hit.timed_out)
         return hit
 
     def _ask(self, name: str, rdtype: str) -> list[str] | TempError:
@@ -61,7 +61,8 @@ class Lookups:
         except dns.resolver.NXDOMAIN:
             return []
         except dns.resolver.LifetimeTimeout:
-            return TempError(f"DNS timeout for {rdtype} {name}", unreachable=True)
+            return TempError(f"DNS timeout for {rdtype} {name}", unreachable=True,
+                             timed_out=True)
         except dns.resolver.NoNameservers as exc:
             errors = exc.kwargs.get("errors") or []
             down = bool(errors) and all(isinstance(e[3], OSError | EOFError) for e in errors)
@@ -245,7 +246,8 @@ class SpfProbe:
                 if exc.unreachable:  # no answer at all: nothing could be evaluated
                     raise ProbeFailure(f"{exc.message} from {shown} "
                                        f"(timeout {ctx.timeout:g} s)",
-                                       ReasonCategory.UNREACHABLE) from None
+                                       ReasonCategory.TIMEOUT if exc.timed_out
+                                       else ReasonCategory.UNREACHABLE) from None
             observations = evaluate(domain, ips, lookups)
         except ProbeFailure as exc:
             return [exc.fact("spf.results")]

@@ -20,9 +20,11 @@ class SpfError(Exception):
 
     result = "permerror"
 
-    def __init__(self, message: str, chain: tuple[str, ...] = (), unreachable: bool = False):
+    def __init__(self, message: str, chain: tuple[str, ...] = (), unreachable: bool = False,
+                 timed_out: bool = False):
         super().__init__(message)
         self.message, self.chain, self.unreachable = message, chain, unreachable
+        self.timed_out = timed_out  # no answer in time (unreachable: no answer at all)
 
 
 class TempError(SpfError):

@@ -11,7 +11,7 @@ from cryptography import x509
 
 from scanner.demo.servers import RunningServers
 from scanner.engine import gather
-from scanner.models import CertificateSummary, Fact, ProbeStatus, ServiceProtocol
+from scanner.models import CertificateSummary, Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.certificate import CERT_FACTS, CertificateProbe
 from tests.conftest import (
@@ -28,6 +28,7 @@ from tests.conftest import (
     target,
     tls_record,
 )
+from tests.errors import assert_error
 
 ALL = CertificateProbe.provides
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
@@ -197,14 +198,15 @@ def test_starttls_certificate(tls_servers: RunningServers, tls_pki: TlsPki) -> N
 
 def test_starttls_missing(tls_servers: RunningServers) -> None:
     facts = run(target(tls_servers, "smtp-noadv", ServiceProtocol.SMTP), context())
-    assert all(f.status is ERROR for f in facts.values())
+    for fact in facts.values():
+        assert_error(fact, ReasonCategory.PROTOCOL_ERROR, "STARTTLS not offered")
     assert (facts["cert.present"].reason or "").startswith("STARTTLS not offered")
 
 
 def test_silent_server(tls_servers: RunningServers) -> None:
     facts = run(target(tls_servers, "silent"), context(0.5))
-    assert all(f.status is ERROR for f in facts.values())
-    assert "timed out" in (facts["cert.present"].reason or "")
+    for fact in facts.values():
+        assert_error(fact, ReasonCategory.TIMEOUT, "timed out")
 
 
 def test_anonymous_only_server_presents_no_certificate(

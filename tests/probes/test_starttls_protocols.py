@@ -14,9 +14,10 @@ import pytest
 from scanner import engine
 from scanner.demo.servers import RunningServers, ServerSpec, start_servers
 from scanner.engine import run_probe
-from scanner.models import Fact, ProbeStatus, ServiceProtocol
+from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.tls import TlsProbe
 from tests.conftest import FakeServer, Handler, TlsPki, context, target
+from tests.errors import assert_error
 
 P = ServiceProtocol
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
@@ -97,8 +98,7 @@ def test_no_tls_offered(servers: RunningServers, name: str, protocol: ServicePro
     facts, connections = gather(servers, name, protocol)
     assert facts["starttls.offered"].value is False
     assert words in facts["starttls.offered"].summary
-    assert facts["tls.protocols"].status is ERROR
-    assert words in (facts["tls.protocols"].reason or "")
+    assert_error(facts["tls.protocols"], ReasonCategory.PROTOCOL_ERROR, words)
     assert connections == 1
 
 
@@ -118,17 +118,19 @@ def test_clear_login_is_only_for_ftp(servers: RunningServers) -> None:
     assert facts["ftp.clear_login"].status is NA
 
 
-@pytest.mark.parametrize(("protocol", "answer", "words"), [
-    (P.POSTGRESQL, b"X", "not a PostgreSQL answer to SSLRequest: 'X'"),
-    (P.LDAP, b"HTTP/1.0 400 Bad\r\n\r\n", "not an LDAP message"),
-    (P.LDAP, b"\x30\x84\xff\xff\xff\xff", "LDAP message of"),
-    (P.XMPP, b"<html>nope</html>" + b"x" * 70000, "bytes while waiting for"),
-    (P.FTP, b"421 Too many users\r\n", "FTP banner 421"),
-    (P.FTP, b"220 ok\r\n", "timed out"),
+@pytest.mark.parametrize(("protocol", "answer", "category", "words"), [
+    (P.POSTGRESQL, b"X", ReasonCategory.PROTOCOL_ERROR,
+     "not a PostgreSQL answer to SSLRequest: 'X'"),
+    (P.LDAP, b"HTTP/1.0 400 Bad\r\n\r\n", ReasonCategory.PROTOCOL_ERROR, "not an LDAP message"),
+    (P.LDAP, b"\x30\x84\xff\xff\xff\xff", ReasonCategory.PROTOCOL_ERROR, "LDAP message of"),
+    (P.XMPP, b"<html>nope</html>" + b"x" * 70000, ReasonCategory.PROTOCOL_ERROR,
+     "bytes while waiting for"),
+    (P.FTP, b"421 Too many users\r\n", ReasonCategory.PROTOCOL_ERROR, "FTP banner 421"),
+    (P.FTP, b"220 ok\r\n", ReasonCategory.TIMEOUT, "timed out"),
 ])
 def test_hostile_plaintext_starts_are_errors(
         fake_server: Callable[[Handler], FakeServer], protocol: ServiceProtocol, answer: bytes,
-        words: str) -> None:
+        category: ReasonCategory, words: str) -> None:
     def handler(conn: object) -> None:
         import socket
         assert isinstance(conn, socket.socket)
@@ -145,5 +147,4 @@ def test_hostile_plaintext_starts_are_errors(
     ctx = context(timeout=1.0)
     facts = run_probe(TlsProbe(), server.target(protocol), frozenset({"starttls.offered"}), ctx,
                       {})
-    assert facts[0].status is ERROR, facts[0]
-    assert words in (facts[0].reason or ""), facts[0].reason
+    assert_error(facts[0], category, words)

@@ -15,7 +15,7 @@ import pytest
 from scanner.demo.pki import write_dh_params
 from scanner.demo.servers import RunningServers, ServerSpec, start_servers
 from scanner.engine import run_probe
-from scanner.models import Fact, ProbeStatus
+from scanner.models import Fact, ProbeStatus, ReasonCategory
 from scanner.probes.tls import TlsProbe
 from tests.conftest import (
     FakeServer,
@@ -26,6 +26,7 @@ from tests.conftest import (
     target,
     tls_record,
 )
+from tests.errors import assert_error
 
 KX = frozenset({"tls.protocols", "tls.dhe_min_bits", "tls.rsa_key_exchange", "tls.compression",
                 "tls.secure_renegotiation", "tls.fallback_scsv"})
@@ -192,6 +193,5 @@ def test_fallback_refused_for_another_reason_is_an_error(
     server = fake_server(picky)
     ctx = context()
     facts = run_probe(TlsProbe(), server.target(), frozenset({"tls.fallback_scsv"}), ctx)
-    assert facts[0].status is ERROR
-    assert "not with inappropriate_fallback" in (facts[0].reason or "")
+    assert_error(facts[0], ReasonCategory.PROTOCOL_ERROR, "not with inappropriate_fallback")
 

@@ -13,7 +13,7 @@ from tlslite.utils.codec import Parser
 
 from scanner.demo.servers import RunningServers
 from scanner.engine import gather, run_probe
-from scanner.models import Fact, ProbeStatus, ServiceProtocol
+from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.tls import TLS_SESSION, TlsProbe, TlsSession
 from scanner.probes.tls.hello import HelloSpec, client_hello
@@ -31,6 +31,7 @@ from tests.conftest import (
     target,
     tls_record,
 )
+from tests.errors import assert_error
 
 # the default packs' facts; the tls-hardening ones: test_tls_curves.py, test_tls_kx.py
 ALL = frozenset({"tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups",
@@ -183,7 +184,7 @@ def test_starttls_not_offered(tls_servers: RunningServers, name: str,
     offered = facts["starttls.offered"]
     assert (offered.status, offered.value) == (COMPLETED, False)
     for key in ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups"):
-        assert facts[key].status is ERROR
+        assert_error(facts[key], ReasonCategory.PROTOCOL_ERROR, "STARTTLS not offered")
         assert (facts[key].reason or "").startswith("STARTTLS not offered"), facts[key]
     assert ctx.connections == 1
 
@@ -197,8 +198,8 @@ def test_starttls_offered_alone_needs_one_connection(tls_servers: RunningServers
 
 def test_starttls_against_a_plain_tls_port_is_an_error(tls_servers: RunningServers) -> None:
     facts, _ = run(target(tls_servers, "pcurves", ServiceProtocol.SMTP), ctx=context(0.5))
-    assert facts["starttls.offered"].status is ERROR
-    assert facts["tls.protocols"].status is ERROR
+    for name in ("starttls.offered", "tls.protocols"):
+        assert_error(facts[name], ReasonCategory.TIMEOUT, "timed out")
 
 
 # ---------------------------------------------------------------- IP targets, no DNS
@@ -232,16 +233,16 @@ def test_client_hello_carries_sni_only_for_names() -> None:
 # ---------------------------------------------------------------- broken services
 
 
-@pytest.mark.parametrize(("name", "words"), [
-    ("silent", "timed out"),
-    ("garbage", "not a TLS record"),
-    ("reset", "reset every connection"),
+@pytest.mark.parametrize(("name", "category", "words"), [
+    ("silent", ReasonCategory.TIMEOUT, "timed out"),
+    ("garbage", ReasonCategory.PROTOCOL_ERROR, "not a TLS record"),
+    ("reset", ReasonCategory.RESET, "reset every connection"),
 ])
-def test_broken_services_give_errors(tls_servers: RunningServers, name: str, words: str) -> None:
+def test_broken_services_give_errors(tls_servers: RunningServers, name: str,
+                                     category: ReasonCategory, words: str) -> None:
     facts, ctx = run(target(tls_servers, name), ctx=context(0.5))
     for key in ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups"):
-        assert facts[key].status is ERROR
-        assert words in (facts[key].reason or ""), facts[key]
+        assert_error(facts[key], category, words)
     assert ctx.connections <= 6
 
 
@@ -250,8 +251,7 @@ def test_closed_port_is_an_error() -> None:
         s.bind((HOST, 0))
         port = s.getsockname()[1]
     facts, ctx = run(ProbeTarget(HOST, port, ServiceProtocol.TLS, None, HOST))
-    assert facts["tls.protocols"].status is ERROR
-    assert "failed" in (facts["tls.protocols"].reason or "")
+    assert_error(facts["tls.protocols"], ReasonCategory.REFUSED, "failed")
     assert ctx.connections == 1
 
 
@@ -278,22 +278,26 @@ def test_anonymous_only_server(fake_server: Callable[[Handler], FakeServer]) -> 
     assert "TLS_DH_anon_WITH_AES_128_CBC_SHA under TLSv1.2" in str(facts["tls.weak_suites"].value)
 
 
-@pytest.mark.parametrize(("reply", "words"), [
-    (tls_record(22, server_hello(0x1301)), "ServerHello pairs TLS_AES_128_GCM_SHA256"),
-    (tls_record(22, b"\x02\xff\xff\xff" + bytes(64)), "handshake message of"),
-    (tls_record(21, b"\x02"), "malformed alert"),
-    (tls_record(22, server_hello(0xC02F)[:20]), "closed in the middle of a TLS record"),
-    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "not a TLS record: 'HTTP/1.1 400"),
+@pytest.mark.parametrize(("reply", "category", "words"), [
+    (tls_record(22, server_hello(0x1301)), ReasonCategory.PROTOCOL_ERROR,
+     "ServerHello pairs TLS_AES_128_GCM_SHA256"),
+    (tls_record(22, b"\x02\xff\xff\xff" + bytes(64)), ReasonCategory.PROTOCOL_ERROR,
+     "handshake message of"),
+    (tls_record(21, b"\x02"), ReasonCategory.PROTOCOL_ERROR, "malformed alert"),
+    (tls_record(22, server_hello(0xC02F)[:20]), ReasonCategory.RESET,
+     "closed in the middle of a TLS record"),
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", ReasonCategory.PROTOCOL_ERROR,
+     "not a TLS record: 'HTTP/1.1 400"),
 ])
 def test_malformed_answers_are_errors(fake_server: Callable[[Handler], FakeServer],
-                                      reply: bytes, words: str) -> None:
+                                      reply: bytes, category: ReasonCategory,
+                                      words: str) -> None:
     def handler(conn: socket.socket) -> None:
         read_client_hello(conn)
         conn.sendall(reply)
 
     facts, ctx = run(fake_server(handler).target(), frozenset({"tls.protocols"}), context(0.5))
-    assert facts["tls.protocols"].status is ERROR
-    assert words in (facts["tls.protocols"].reason or ""), facts["tls.protocols"]
+    assert_error(facts["tls.protocols"], category, words)
     assert ctx.connections == 1  # the first error settles the fact
 
 
@@ -306,7 +310,7 @@ def test_slow_drip_hits_the_deadline(fake_server: Callable[[Handler], FakeServer
 
     # every byte within the 0.5 s step timeout; the whole hello (~5 s) only past the deadline
     facts, _ = run(fake_server(handler).target(), frozenset({"tls.protocols"}), context(0.5))
-    assert "timed out" in (facts["tls.protocols"].reason or "")
+    assert_error(facts["tls.protocols"], ReasonCategory.TIMEOUT, "timed out")
 
 
 @pytest.mark.parametrize(("script", "words"), [
@@ -329,8 +333,7 @@ def test_hostile_smtp_preambles(fake_server: Callable[[Handler], FakeServer],
     facts, ctx = run(server.target(ServiceProtocol.SMTP),
                      frozenset({"tls.protocols", "starttls.offered"}), context(0.5))
     for name in ("tls.protocols", "starttls.offered"):
-        assert facts[name].status is ERROR
-        assert words in (facts[name].reason or ""), facts[name]
+        assert_error(facts[name], ReasonCategory.PROTOCOL_ERROR, words)
     assert ctx.connections == 1
 
 
@@ -343,6 +346,6 @@ def test_server_refusing_the_name_is_an_error(
 
     facts, ctx = run(fake_server(handler).target(), frozenset({"tls.protocols", "tls12.groups"}))
     for name in ("tls.protocols", "tls12.groups"):
-        assert facts[name].status is ERROR
-        assert "no server name (IP target) (alert unrecognized_name)" in (facts[name].reason or "")
+        assert_error(facts[name], ReasonCategory.PROTOCOL_ERROR,
+                     "no server name (IP target) (alert unrecognized_name)")
     assert ctx.connections == 6

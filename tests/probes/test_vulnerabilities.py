@@ -26,6 +26,7 @@ from scanner.probes.base import ProbeTarget
 from scanner.probes.vulns.mapping import fact_from_attempt
 from scanner.probes.vulns.probe import VulnerabilitiesProbe
 from tests.conftest import HOST, NAME, FakeServer, Handler, TlsPki, context, target
+from tests.errors import assert_error
 
 ALL = VulnerabilitiesProbe.provides
 COMPLETED, ERROR = ProbeStatus.COMPLETED, ProbeStatus.ERROR
@@ -94,8 +95,8 @@ def test_ip_only_target_is_an_error_not_an_ip_sni(servers: RunningServers) -> No
     ctx = context()
     t = target(servers, "tls13", sni=None, expected=HOST)
     facts = run_probe(VulnerabilitiesProbe(), t, ALL, ctx, {})
-    assert all(f.status is ERROR and f.category is ReasonCategory.BAD_INPUT for f in facts)
-    assert "never sent as one" in (facts[0].reason or "")
+    for fact in facts:
+        assert_error(fact, ReasonCategory.BAD_INPUT, "never sent as one")
     assert ctx.connections == 0
 
 
@@ -103,9 +104,7 @@ def test_unreachable_service_is_an_error(servers: RunningServers) -> None:
     ctx = context(timeout=1.0)
     t = ProbeTarget(HOST, 1, ServiceProtocol.HTTPS, NAME, NAME)  # nothing listens on port 1
     facts = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.heartbleed"}), ctx, {})
-    assert facts[0].status is ERROR
-    assert "sslyze could not reach the service" in (facts[0].reason or "")
-    assert facts[0].category is ReasonCategory.REFUSED
+    assert_error(facts[0], ReasonCategory.REFUSED, "sslyze could not reach the service")
 
 
 # ---------------------------------------------------------------- sslyze's own result objects
@@ -133,8 +132,7 @@ def test_vulnerable_results_map_to_failing_facts(name: str, result: object,
 def test_inconsistent_robot_result_is_an_error() -> None:
     fact = fact_from_attempt("tls.robot", _done(RobotScanResult(
         robot_result=RobotScanResultEnum.UNKNOWN_INCONSISTENT_RESULTS)))
-    assert fact.status is ERROR
-    assert "UNKNOWN_INCONSISTENT_RESULTS" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.PROTOCOL_ERROR, "UNKNOWN_INCONSISTENT_RESULTS")
 
 
 def test_sslyze_errors_become_errors_with_the_reason() -> None:
@@ -146,10 +144,9 @@ def test_sslyze_errors_become_errors_with_the_reason() -> None:
                                  error_reason=ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE,
                                  error_trace=trace, result=None)
     fact = fact_from_attempt("tls.heartbleed", attempt)
-    assert fact.status is ERROR
+    assert_error(fact, ReasonCategory.UNREACHABLE, "sslyze heartbleed failed")
     assert fact.reason == ("sslyze heartbleed failed: CONNECTIVITY_ISSUE "
                            "(ConnectionResetError: peer reset the heartbeat)")
-    assert fact.category is ReasonCategory.UNREACHABLE
 
 
 # ---------------------------------------------------------------- a Heartbleed-vulnerable front

@@ -13,13 +13,23 @@ import pytest
 
 from scanner.demo.pki import LeafFiles, issue_leaf, make_ca
 from scanner.engine import run_probe
-from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import (
+    Fact,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    RuleResult,
+    Service,
+    ServiceProtocol,
+    Status,
+)
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.http import HTTP_FACTS, Answer, HttpProbe, Web, hsts, parse_hsts, show
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
+from tests.errors import assert_error, assert_judged_error
 from tests.probes_http.servers import HOST, RawServer, Route, WebServer, closed_port
 
 NAME = "good.test"
@@ -172,23 +182,24 @@ def test_closed_port80_is_not_applicable(farm: Farm) -> None:
 
 def test_closed_https_port_is_an_error() -> None:
     facts, _ = run(tgt(closed_port()), FRONT)
-    assert all(f.status is ERROR and "Connection refused" in (f.reason or "")
-               for f in facts.values())
+    for fact in facts.values():
+        assert_error(fact, ReasonCategory.REFUSED, "Connection refused")
 
 
 def test_garbage_is_an_error(farm: Farm) -> None:
     facts, _ = run(tgt(farm.garbage.port, HTTP), FRONT)
     reason = facts["http.status"].reason or ""
-    assert facts["http.status"].status is ERROR
+    assert_error(facts["http.status"], ReasonCategory.PROTOCOL_ERROR, "not an HTTP response")
     assert reason.startswith("GET / failed: not an HTTP response (BadStatusLine")
     assert reason.isprintable() and "\\x00" in reason
     https, _ = run(tgt(farm.garbage.port), FRONT)
+    assert_error(https["http.status"], ReasonCategory.PROTOCOL_ERROR, "TLS handshake failed")
     assert (https["http.status"].reason or "").startswith("TLS handshake failed")
 
 
 def test_timeout_is_an_error(farm: Farm) -> None:
     facts, _ = run(tgt(farm.slow.port), FRONT, ctx(timeout=0.4))  # the answer takes 2 s
-    assert facts["http.status"].status is ERROR
+    assert_error(facts["http.status"], ReasonCategory.TIMEOUT, "timed out")
     assert facts["http.status"].reason == "GET / failed: timed out"
 
 
@@ -342,9 +353,11 @@ def test_response_p90(farm: Farm) -> None:
 def test_response_p90_errors(farm: Farm) -> None:
     facts, _ = run(tgt(farm.slow.port), frozenset({"http.response_p90_ms"}),
                    ctx(timeout=0.3, samples=3))
-    assert facts["http.response_p90_ms"].reason == "sample 1 of 3: GET / failed: timed out"
+    assert_error(facts["http.response_p90_ms"], ReasonCategory.TIMEOUT,
+                 "sample 1 of 3: GET / failed: timed out")
     facts, c = run(tgt(farm.site.port), frozenset({"http.response_p90_ms"}), ctx(samples=0))
-    assert facts["http.response_p90_ms"].status is ERROR and c.connections == 0
+    assert_error(facts["http.response_p90_ms"], ReasonCategory.BAD_INPUT, "no samples requested")
+    assert c.connections == 0
 
 
 def test_chunked_body_ends_without_waiting_for_close(farm: Farm) -> None:
@@ -369,13 +382,17 @@ def test_body_read_stops_at_256kb(farm: Farm) -> None:
 RULES = {r.info.id: r for r in build_ruleset([load_pack("network-baseline")]).rules}
 
 
-def verdict(rule_id: str, service: Service) -> Status:
+def judged(rule_id: str, service: Service) -> tuple[RuleResult, dict[str, Fact]]:
     rule = RULES[rule_id]
     target = ProbeTarget(service.address, service.port, service.protocol, service.dns_name,
                          service.dns_name or HOST, service.host, service.context)
     facts, _ = run(target, frozenset(rule.info.facts))
     dyn = Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None)
-    return evaluate_rule(rule, service, facts, dyn).status
+    return evaluate_rule(rule, service, facts, dyn), facts
+
+
+def verdict(rule_id: str, service: Service) -> Status:
+    return judged(rule_id, service)[0].status
 
 
 def test_network_rules_end_to_end(farm: Farm) -> None:
@@ -391,7 +408,8 @@ def test_network_rules_end_to_end(farm: Farm) -> None:
     assert verdict("NET-HSTS-001", svc(farm.site.port)) is Status.PASS
     assert verdict("NET-HSTS-001", svc(farm.short.port)) is Status.FAIL
     assert verdict("NET-HSTS-001", svc(farm.bad.port)) is Status.FAIL
-    assert verdict("NET-HSTS-001", svc(farm.garbage.port)) is Status.ERROR
+    assert_judged_error(*judged("NET-HSTS-001", svc(farm.garbage.port)),
+                        ReasonCategory.PROTOCOL_ERROR, "TLS handshake failed")
     site = farm.site.port
     assert verdict("NET-PROT-001", svc(site, HTTPS, "/phpmyadmin/", "/phpmyadmin")) is Status.PASS
     assert verdict("NET-PROT-001", svc(site, HTTPS, "/phpmyadmin/", "/preprod/")) is Status.FAIL

@@ -16,6 +16,7 @@ from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.dns_migration import DnsMigrationProbe
+from tests.errors import assert_error
 from tests.probes_spf.dns_server import LocalDnsServer
 
 ZONE = {
@@ -64,15 +65,14 @@ def test_nxdomain_is_an_answer(server: LocalDnsServer) -> None:
     assert "NXDOMAIN" in fact.summary
 
 
-@pytest.mark.parametrize(("name", "category"), [
-    ("servfail.test", ReasonCategory.UNRESOLVABLE),
-    ("silent.test", ReasonCategory.TIMEOUT),
+@pytest.mark.parametrize(("name", "category", "detail"), [
+    ("servfail.test", ReasonCategory.UNRESOLVABLE, "SERVFAIL"),
+    ("silent.test", ReasonCategory.TIMEOUT, "timed out"),
 ])
 def test_resolver_failures_are_errors(server: LocalDnsServer, name: str,
-                                      category: ReasonCategory) -> None:
+                                      category: ReasonCategory, detail: str) -> None:
     fact = probe(server, name, timeout=0.5)
-    assert fact.status is ProbeStatus.ERROR
-    assert fact.category is category
+    assert_error(fact, category, detail)
 
 
 def test_not_applicable_without_both_name_and_address(server: LocalDnsServer) -> None:

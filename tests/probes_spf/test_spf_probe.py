@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.engine import run_probe
-from scanner.models import Fact, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import (
+    Fact,
+    ProbeStatus,
+    ReasonCategory,
+    RuleResult,
+    Service,
+    ServiceProtocol,
+    Status,
+)
 from scanner.probes.base import Probe, ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.spf import SpfProbe
 from scanner.probes.spf_record import SpfError, expand, parse_record
@@ -18,6 +26,7 @@ from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
+from tests.errors import assert_error, assert_judged_error
 from tests.probes_spf.dns_server import LocalDnsServer, Query, free_udp_port
 
 TIMEOUT = 0.4  # seconds per DNS query: the dropped query costs this much
@@ -169,15 +178,16 @@ def test_include_that_times_out_is_temperror(server: LocalDnsServer) -> None:
 
 def test_no_answer_for_the_domain_itself_is_an_error(server: LocalDnsServer) -> None:
     fact = run(server, "dead.test", "192.0.2.1")
-    assert fact.status is ProbeStatus.ERROR
+    assert_error(fact, ReasonCategory.TIMEOUT, "DNS timeout")
     assert fact.reason == (f"DNS timeout for TXT dead.test from DNS server {server.address} "
                            f"(timeout {TIMEOUT:g} s)")
 
 
 def test_unreachable_resolver_is_an_error() -> None:
     fact = run(f"127.0.0.1:{free_udp_port()}", "corp.test", "192.0.2.1")
-    assert fact.status is ProbeStatus.ERROR
-    assert fact.reason and "TXT corp.test from DNS server 127.0.0.1:" in fact.reason
+    # dnspython's UDP socket never sees the ICMP port unreachable: no answer in time
+    assert_error(fact, ReasonCategory.TIMEOUT, "DNS timeout for TXT corp.test from DNS server "
+                 "127.0.0.1:")
 
 
 @pytest.mark.parametrize(("dns_server", "reason"), [
@@ -187,7 +197,8 @@ def test_unreachable_resolver_is_an_error() -> None:
 ])
 def test_bad_dns_server_option(dns_server: str, reason: str) -> None:
     fact = run(dns_server, "corp.test", "192.0.2.1")
-    assert (fact.status, fact.reason) == (ProbeStatus.ERROR, reason)
+    assert_error(fact, ReasonCategory.BAD_INPUT, reason)
+    assert fact.reason == reason
 
 
 def test_probe_interface(server: LocalDnsServer) -> None:
@@ -197,8 +208,8 @@ def test_probe_interface(server: LocalDnsServer) -> None:
                          expected_name="corp.test", host="corp.test")
     assert run_probe(probe, target, frozenset(), ctx_for(server.address)) == []
     [fact] = run_probe(probe, target, frozenset({"spf.results"}), ctx_for(server.address))
-    assert (fact.status, fact.reason) == (ProbeStatus.ERROR,
-                                          "no sending IPs declared for corp.test (spf.ips)")
+    assert_error(fact, ReasonCategory.BAD_INPUT, "no sending IPs declared for corp.test (spf.ips)")
+    assert fact.reason == "no sending IPs declared for corp.test (spf.ips)"
 
 
 # ---- record syntax and macros (no DNS) ------------------------------------------------------
@@ -254,12 +265,18 @@ RULE = next(r for r in build_ruleset([load_pack("network-baseline")]).rules
             if r.info.id == "DNS-SPF-001")
 
 
-def judge(server: LocalDnsServer | str, domain: str, *ips: str) -> Status:
+def judged(server: LocalDnsServer | str, domain: str, *ips: str
+           ) -> tuple[RuleResult, dict[str, Fact]]:
     fact = run(server, domain, *ips)
     service = Service(host=domain, address=None, dns_name=None, port=0,
                       protocol=ServiceProtocol.SPF, context={"spf.ips": ips})
     dyn = Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None)
-    return evaluate_rule(RULE, service, {"spf.results": fact}, dyn).status
+    facts = {"spf.results": fact}
+    return evaluate_rule(RULE, service, facts, dyn), facts
+
+
+def judge(server: LocalDnsServer | str, domain: str, *ips: str) -> Status:
+    return judged(server, domain, *ips)[0].status
 
 
 def test_rule_passes_when_every_ip_is_authorised(server: LocalDnsServer) -> None:
@@ -278,4 +295,5 @@ def test_rule_fails_otherwise(server: LocalDnsServer, domain: str, ips: tuple[st
 
 
 def test_rule_is_error_when_nothing_could_be_evaluated(server: LocalDnsServer) -> None:
-    assert judge(server, "dead.test", "192.0.2.1") is Status.ERROR
+    assert_judged_error(*judged(server, "dead.test", "192.0.2.1"), ReasonCategory.TIMEOUT,
+                        "DNS timeout for TXT dead.test")

@@ -257,12 +257,13 @@ def read_flight(wire: Wire, spec: HelloSpec) -> HelloOutcome:
             if flight.version is not None:
                 return flight.outcome()  # partial flight: the version was accepted
             if exc.received:
-                return failed("connection closed in the middle of a TLS record")
+                return failed("connection closed in the middle of a TLS record",
+                              ReasonCategory.RESET)
             return refused("reset" if exc.reset else "closed")
         except Timeout as exc:
-            return flight.outcome() if flight.version else failed(str(exc))
+            return flight.outcome() if flight.version else failed(str(exc), exc.category)
         except WireError as exc:
-            return failed(str(exc))
+            return failed(str(exc), exc.category)
         if ctype == 21:
             try:
                 name = alert_name(payload)
