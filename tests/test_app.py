@@ -10,9 +10,10 @@ from scanner.app import ScanRequest, scan
 from scanner.engine import ScanOptions
 from scanner.interrupt import Cancel
 from scanner.inventory import load_inventory
-from scanner.models import ProbeStatus, ReasonCategory, ScanResult, ServiceReport, Status
+from scanner.models import ReasonCategory, ScanResult, ServiceReport, Status
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
+from tests.errors import assert_error, assert_rule_error
 
 RULES = build_ruleset([load_pack("saas-baseline")])
 
@@ -82,6 +83,10 @@ def test_a_cancelled_scan_is_marked_interrupted_and_sends_nothing(tmp_path: Path
     [report] = result.services
     assert {(r.category, r.connections) for r in report.probes} == {
         (ReasonCategory.INTERRUPTED, 0)}
-    assert {(f.status, f.category) for f in report.facts} == {
-        (ProbeStatus.ERROR, ReasonCategory.INTERRUPTED)}
+    assert report.facts
+    for fact in report.facts:
+        assert_error(fact, ReasonCategory.INTERRUPTED, "the scan was interrupted")
     assert {r.status for r in result.results} <= {Status.ERROR, Status.NOT_APPLICABLE}
+    for rr in result.results:
+        if rr.status is Status.ERROR:
+            assert_rule_error(result, rr, ReasonCategory.INTERRUPTED, "the scan was interrupted")

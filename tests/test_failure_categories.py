@@ -15,6 +15,7 @@ from scanner.engine import ScanOptions, run_probe
 from scanner.facts import FactKind, FactSpec
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
+from tests.errors import assert_error
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -33,8 +34,9 @@ def test_refused_connection_is_categorised(tmp_path: Path) -> None:
     result = load_json((tmp_path / "r.json").read_text())
     assert result.schema_version == "2"
     facts = result.services[0].facts
-    assert facts and all(f.status is ProbeStatus.ERROR for f in facts)
-    assert {f.category for f in facts} == {ReasonCategory.REFUSED}
+    assert facts
+    for fact in facts:
+        assert_error(fact, ReasonCategory.REFUSED, "refused")
     assert {r.category for r in result.services[0].probes} == {ReasonCategory.REFUSED}
 
 

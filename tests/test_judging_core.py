@@ -291,6 +291,7 @@ def test_precondition_reads_parameters(rules: dict[str, Rule]) -> None:
     assert [e.fact for e in skipped.evidence] == ["cert.key_type"]
     unknown = evaluate_rule(rule, HTTPS, {}, DYN)
     assert unknown.status is Status.ERROR and unknown.message.key is MessageKey.UNCHECKED
+    assert {e.unknown for e in unknown.evidence} == {Unknown.FACT_MISSING}
 
 
 def test_precondition_reads_scan_values(rules: dict[str, Rule]) -> None:

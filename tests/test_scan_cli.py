@@ -15,8 +15,9 @@ from reports.json_report import load_json
 from reports.wording import Wording
 from scanner.cli import main
 from scanner.demo.servers import RunningServers
-from scanner.models import ListValue, MessageKey, ReasonCategory, ScanResult, Status
+from scanner.models import ListValue, MessageKey, ReasonCategory, ScanResult, Status, Unknown
 from tests.conftest import NAME, TlsPki
+from tests.errors import assert_error, assert_rule_error, rule_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = json.loads((ROOT / "reports/schema/sarif-schema-2.1.0.json").read_text())
@@ -96,13 +97,21 @@ def test_fail_on_threshold(tmp_path: Path, tls_servers: RunningServers,
     assert out.exit_code == 1
 
 
-@pytest.mark.parametrize("dead", ["silent", "garbage", "reset"])
+@pytest.mark.parametrize(("dead", "category", "detail"), [
+    ("silent", ReasonCategory.TIMEOUT, "timed out"),
+    ("garbage", ReasonCategory.PROTOCOL_ERROR, "not a TLS record"),
+    ("reset", ReasonCategory.RESET, "reset"),
+])
 def test_unreachable_service_is_error_never_pass(tmp_path: Path, tls_servers: RunningServers,
-                                                 tls_pki: TlsPki, dead: str) -> None:
+                                                 tls_pki: TlsPki, dead: str,
+                                                 category: ReasonCategory, detail: str) -> None:
     inv = inventory(tls_servers, ("pcurves", "https"), (dead, "https"))
     out, result, sarif = scan(tmp_path, inv, *TLS_ONLY, "--ca-file", str(tls_pki.ca.cert_pem))
     got = statuses(result, dead)
     assert got and set(got.values()) <= {Status.ERROR, Status.NOT_APPLICABLE}, got
+    for rr in result.results:
+        if rr.service.startswith(dead + ":") and rr.status is Status.ERROR:
+            assert_rule_error(result, rr, category, detail)
     assert Status.PASS not in got.values()
     assert set(statuses(result, "pcurves").values()) == {Status.PASS}
     assert out.exit_code == 3
@@ -120,6 +129,8 @@ def test_closed_port_is_error(tmp_path: Path, tls_servers: RunningServers) -> No
     assert out.exit_code == 3
     errors = [r for r in result.results if r.status is Status.ERROR]
     assert errors and all(r.message.key is MessageKey.UNCHECKED for r in errors)
+    for rr in errors:
+        assert_rule_error(result, rr, ReasonCategory.REFUSED, "refused")
     words = Wording("en")
     assert all("refused" in words.summary(r, result) for r in errors)
 
@@ -156,6 +167,9 @@ def test_ip_target_sends_no_sni_and_resolves_nothing(
     got = statuses(result, "target1")
     assert got["TLS-PROTO-003"] is Status.PASS, out.output
     assert got["CERT-EXPIRY-001"] is Status.ERROR  # no --contract-end: cannot be checked
+    expiry = rule_result(result, "CERT-EXPIRY-001", "target1:")
+    assert [(e.reference, e.unknown) for e in expiry.evidence
+            if e.unknown is not None] == [("contract.end_date", Unknown.REFERENCE_MISSING)]
 
 
 def test_report_command_rerenders_without_network(tmp_path: Path, tls_servers: RunningServers,
@@ -255,5 +269,10 @@ def test_one_unresolvable_host_is_an_error_while_the_others_are_scanned(
     assert gone and set(gone.values()) == {Status.ERROR}
     report = next(s for s in result.services if s.service.host == "gone")
     assert report.probes == ()  # nothing was sent anywhere for it
-    assert {f.category for f in report.facts} == {ReasonCategory.UNRESOLVABLE}
+    assert report.facts
+    for fact in report.facts:
+        assert_error(fact, ReasonCategory.UNRESOLVABLE, "cannot resolve gone.example.com")
+    for rr in result.results:
+        if rr.service.startswith("gone:"):
+            assert_rule_error(result, rr, ReasonCategory.UNRESOLVABLE, "host gone: cannot resolve")
     assert all("cannot resolve gone.example.com" in (f.reason or "") for f in report.facts)

@@ -168,11 +168,23 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
         except (paramiko.SSHException, OSError, EOFError) as exc:
             why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise ProbeFailure(f"SSH connection to {where} port {port} failed: {why}",
-                               ReasonCategory.UNREACHABLE) from None
+                               _connect_category(exc)) from None
     except BaseException:
         client.close()
         raise
     return client
+
+
+def _connect_category(exc: BaseException) -> ReasonCategory:
+    """An SSH connection that failed: a peer that answers but not as an SSH server is a
+    protocol error; paramiko's waits running out a timeout; no answer at all unreachable."""
+    text = str(exc).lower()
+    if isinstance(exc, paramiko.SSHException) and not isinstance(exc, OSError):
+        if "timeout" in text or "timed out" in text:
+            return ReasonCategory.TIMEOUT
+        if not text.startswith("error reading ssh protocol banner"):
+            return ReasonCategory.PROTOCOL_ERROR
+    return ReasonCategory.UNREACHABLE
 
 
 def remote_script(attempts: Sequence[Attempt], seconds: int,

@@ -16,7 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from scanner.models import ReasonCategory
 from scanner.probes.nmap_runner import find_nmap
+from tests.errors import assert_error
 
 REMPART = str(Path(sys.executable).with_name("rempart"))
 
@@ -135,11 +137,14 @@ def test_signal_during_nmap_stops_the_scan_and_keeps_what_was_learned(
     assert result["interrupted"] is True
     reports = {s["service"]["host"] + "/" + s["service"]["protocol"]: s
                for s in result["services"]}
-    slow_facts = reports["slow/tls"]["facts"]
-    assert slow_facts and all(f["category"] == "interrupted" for f in slow_facts)
-    assert all(f["category"] == "interrupted" for f in reports["slow/host"]["facts"])
+    slow_facts = reports["slow/tls"]["facts"] + reports["slow/host"]["facts"]
+    assert slow_facts
+    for fact in slow_facts:
+        assert_error(fact, ReasonCategory.INTERRUPTED, "the scan was interrupted")
     quick = [f for f in reports["quick/tls"]["facts"] if f["status"] == "error"]
-    assert quick and all(f["category"] == "refused" for f in quick)  # finished: kept as found
+    assert quick
+    for fact in quick:  # finished: kept as found
+        assert_error(fact, ReasonCategory.REFUSED, "refused")
     slow_results = [r for r in result["results"] if r["service"].startswith("slow")]
     assert slow_results and all(r["status"] == "error" for r in slow_results)
 

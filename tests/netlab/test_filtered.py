@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.engine import run_probe
-from scanner.models import ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import ProbeStatus, ReasonCategory, Service, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeTarget
 from scanner.probes.http import HttpProbe
 from scanner.rulepack.conditions import Dynamic
@@ -59,6 +59,7 @@ def probe(service: Service) -> tuple[list[Status], dict[str, str]]:
     assert ctx.connections <= 2 + len(service.context.get("http.companion_ports", ()))
     statuses = [f.status for f in facts.values()]
     return [result.status, *statuses], {"reason": facts["http.status"].reason or "",
+                                        "category": str(facts["http.status"].category),
                                         "summary": facts["http.status"].summary,
                                         "evidence": str(result.evidence[0].unknown)}
 
@@ -76,4 +77,5 @@ def test_dropped_port_80_without_any_answer_is_an_error(lab: Lab) -> None:
     for host, companions in (("dead1", ("443",)), ("web1", ())):
         got, text = probe(port80(lab, host, companions))
         assert got == [Status.ERROR] + [ProbeStatus.ERROR] * 3, host
+        assert text["category"] == ReasonCategory.TIMEOUT, text
         assert "filtered or down cannot be told apart" in text["reason"]

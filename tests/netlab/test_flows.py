@@ -21,7 +21,15 @@ from reports.wording import Wording
 from scanner.cli import probe_options
 from scanner.engine import ScanOptions, run_probe, run_scan
 from scanner.inventory import load_inventory
-from scanner.models import ListValue, Observation, ProbeStatus, ScanResult, ServiceProtocol, Status
+from scanner.models import (
+    ListValue,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    ScanResult,
+    ServiceProtocol,
+    Status,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.probes.flows import FlowsProbe
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
@@ -29,6 +37,7 @@ from scanner.probes.registry import Registry
 from scanner.probes.vantage import State, parse_output, remote_script, ssh_attempts
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
+from tests.errors import assert_error
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
 
 WANTED = frozenset({"flows.open"})
@@ -184,13 +193,13 @@ def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.Monkey
 ])
 def test_bad_subjects_are_errors(target: ProbeTarget, error: str) -> None:
     (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx())
-    assert fact.status is ProbeStatus.ERROR and error in (fact.reason or "")
+    assert_error(fact, ReasonCategory.BAD_INPUT, error)
 
 
 def test_exhausted_budget_is_an_error() -> None:
     (fact,) = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [1]), WANTED,
                                ctx(budget=-1))
-    assert fact.status is ProbeStatus.ERROR and "budget exhausted" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.BUDGET_EXHAUSTED, "budget exhausted")
     assert run_probe(FlowsProbe(), subject("local", [], []), frozenset(), ctx()) == []
 
 
@@ -291,7 +300,9 @@ def test_wrong_known_hosts_gives_errors_not_passes(lab: Lab) -> None:
             {p for p in OPEN if not p.startswith("users->")}
         assert got["users->presentation"] is Status.PASS
     fact = result.service("admins->edition/flow").fact("flows.open")
-    assert fact is not None and (fact.reason or "").startswith(
+    assert fact is not None
+    assert_error(fact, ReasonCategory.NOT_PERMITTED, "does not match")
+    assert (fact.reason or "").startswith(
         f"host key of bastion ({lab.zones['admins'].mgmt}) does not match {wrong} "
         "(changed key or man in the middle): it presented ssh-ed25519 SHA256:")
 
@@ -309,17 +320,21 @@ def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)],
                    check=True)
     cases = {
-        "unknown": (settings(lab, known_hosts=str(empty)),
+        "unknown": (settings(lab, known_hosts=str(empty)), ReasonCategory.NOT_PERMITTED,
                     f"host key of bastion ({address}) not in {empty}"),
-        "no file": (settings(lab, known_hosts=str(tmp_path / "nope")), "cannot read known_hosts"),
-        "key": (settings(lab, key_file=str(stranger)), "SSH authentication to bastion"),
-        "no key": (settings(lab, key_file=str(tmp_path / "nope")), "key file"),
-        "port": (settings(lab, port="2222"), f"SSH connection to bastion ({address}) port 2222"),
+        "no file": (settings(lab, known_hosts=str(tmp_path / "nope")), ReasonCategory.BAD_INPUT,
+                    "cannot read known_hosts"),
+        "key": (settings(lab, key_file=str(stranger)), ReasonCategory.NOT_PERMITTED,
+                "SSH authentication to bastion"),
+        "no key": (settings(lab, key_file=str(tmp_path / "nope")), ReasonCategory.BAD_INPUT,
+                   "key file"),
+        "port": (settings(lab, port="2222"), ReasonCategory.UNREACHABLE,  # the vantage
+                 f"SSH connection to bastion ({address}) port 2222"),
     }
     target = subject("bastion", [f"web1={lab.host('web1')}"], [443])
-    for name, (values, reason) in cases.items():
+    for name, (values, category, reason) in cases.items():
         (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(vantages={"bastion": values}))
-        assert fact.status is ProbeStatus.ERROR, name
+        assert_error(fact, category, reason)
         assert (fact.reason or "").startswith(reason), (name, fact.reason)
 
 

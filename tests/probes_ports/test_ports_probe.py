@@ -17,7 +17,15 @@ import pytest
 
 from reports.wording import Wording
 from scanner.engine import run_probe
-from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import (
+    Fact,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    Service,
+    ServiceProtocol,
+    Status,
+)
 from scanner.probes import ports as ports_module
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap, parse_xml
@@ -26,6 +34,7 @@ from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
+from tests.errors import assert_error
 from tests.probes_ports import (
     Listener,
     NginxLike,
@@ -145,7 +154,8 @@ def test_nmap_missing_is_an_error_and_rules_say_so(monkeypatch: pytest.MonkeyPat
                                                    tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory
     fact, ctx = scan("127.0.0.1", "22")
-    assert fact.status is ProbeStatus.ERROR and fact.value is None and ctx.connections == 0
+    assert_error(fact, ReasonCategory.TOOL_MISSING, "nmap is not installed")
+    assert fact.value is None and ctx.connections == 0
     assert fact.reason == "nmap is not installed: apt-get install nmap"
     for rule_id in ("NET-PORT-001", "NET-PORT-002"):
         status, text = judge(rule_id, fact, ())
@@ -207,7 +217,8 @@ def test_udp_top_ports() -> None:
 @needs_nmap
 def test_nmap_reported_failure() -> None:
     fact, ctx = scan("127.0.0.1", "70000")
-    assert fact.status is ProbeStatus.ERROR
+    # nmap refusing what the probe passed it is counted as Rempart's own error
+    assert_error(fact, ReasonCategory.INTERNAL_ERROR, "nmap failed: Ports specified must be")
     assert fact.reason == "nmap failed: Ports specified must be between 0 and 65535 inclusive"
     assert ctx.connections == 1
 
@@ -216,11 +227,12 @@ def test_refusals_before_running_nmap() -> None:
     target = ProbeTarget(None, 0, ServiceProtocol.HOST, None, "", host="h1")
     ctx = ProbeContext(timeout=3.0, deadline=time.monotonic() + 30)
     fact = run_probe(PortsProbe(), target, frozenset({FACT}), ctx)[0]
-    assert fact.status is ProbeStatus.ERROR and "no IP address" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.BAD_INPUT, "no IP address")
     assert run_probe(PortsProbe(), target, frozenset({"tls.protocols"}), ctx) == []
     fact, ctx = scan("127.0.0.1", "22;reboot")
-    assert "invalid port specification" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.BAD_INPUT, "invalid port specification")
     fact, ctx = scan("127.0.0.1", "22", budget=0.5)
+    assert_error(fact, ReasonCategory.BUDGET_EXHAUSTED, "budget exhausted")
     assert fact.reason == "service time budget exhausted before the port scan"
     assert ctx.connections == 0
 
@@ -230,8 +242,8 @@ def test_deadline_overrun_is_an_error() -> None:
     mute = Listener("127.0.0.1", 0, silent)
     fact, _ = scan("127.0.0.1", str(mute.port), budget=2.0)
     mute.close()
-    assert fact.status is ProbeStatus.ERROR
-    assert "gave up on 127.0.0.1 at the host timeout" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.BUDGET_EXHAUSTED,
+                 "gave up on 127.0.0.1 at the host timeout")
 
 
 CANNED = """<nmaprun version="7.93"><scaninfo type="syn" protocol="tcp" numservices="3"
@@ -249,7 +261,7 @@ def test_down_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ports_module, "find_nmap", lambda: "/usr/bin/nmap")
     monkeypatch.setattr(ports_module, "run_nmap_hosts", lambda a, *_, **k: {a[0]: run})
     fact, _ = scan("127.0.0.1", "1-3")
-    assert fact.status is ProbeStatus.ERROR and "seems down (no-response)" in (fact.reason or "")
+    assert_error(fact, ReasonCategory.UNREACHABLE, "seems down (no-response)")
 
 
 def test_details_are_short_and_printable() -> None:

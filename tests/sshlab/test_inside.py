@@ -38,6 +38,7 @@ from scanner.rulepack.loader import load_pack
 from scanner.rulepack.model import RuleSet
 from scanner.rulepack.ruleset import build_ruleset
 from scanner.yamlsrc import SourceError
+from tests.errors import assert_error, assert_rule_error, rule_result
 from tests.sshlab.states import bad_state, good_state, inventory, mixed_state, prepare_backups
 
 RULES = build_ruleset([load_pack("host-baseline")])
@@ -107,8 +108,9 @@ def test_scan_account_with_sudo_for_named_commands_only(
     assert facts["host.firewall_policy"].value == "drop"
     assert "sudo -n nft -j list ruleset" in facts["host.firewall_policy"].summary
     sudoers = facts["host.sudo_accounts"]  # /etc/sudoers is root-only and not in `sudo:`
-    assert sudoers.status is ProbeStatus.ERROR and "not permitted" in (sudoers.reason or "")
-    assert verdicts(result, "good")["HST-ACCT-002"] is Status.ERROR
+    assert_error(sudoers, ReasonCategory.NOT_PERMITTED, "not permitted")
+    assert_rule_error(result, rule_result(result, "HST-ACCT-002", "good/"),
+                      ReasonCategory.NOT_PERMITTED, "not permitted")
     sshd = facts["host.sshd_root_password_login"]  # sshd -T needs root: the files are read
     assert sshd.value is False and "configuration files" in sshd.summary
     assert "permitrootlogin prohibit-password" in sshd.summary
@@ -118,10 +120,10 @@ def test_without_sudo_the_firewall_rule_is_an_error(
         lab: HostLab, data: dict[str, Path], tmp_path: Path) -> None:
     result = scan(lab, data, tmp_path, user="rmpscan")
     fact = result.service("bad/inside").fact("host.firewall_policy")
-    assert fact is not None and fact.status is ProbeStatus.ERROR
-    assert "not permitted" in (fact.reason or "")
-    assert fact.category is ReasonCategory.NOT_PERMITTED
-    assert verdicts(result, "bad")["HST-FW-001"] is Status.ERROR
+    assert fact is not None
+    assert_error(fact, ReasonCategory.NOT_PERMITTED, "not permitted")
+    assert_rule_error(result, rule_result(result, "HST-FW-001", "bad/"),
+                      ReasonCategory.NOT_PERMITTED, "not permitted")
 
 
 @pytest.mark.parametrize(("mode", "reason", "category"), [
@@ -139,8 +141,7 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
     finally:
         host.ss_mode("")
     got = verdicts(result, "good")
-    assert got["HST-SOCK-001"] is Status.ERROR
-    assert result.service("good/inside").fact("host.listening").category is category  # type: ignore[union-attr]
+    assert_rule_error(result, rule_result(result, "HST-SOCK-001", "good/"), category, reason)
     assert reason in next(Wording("en").summary(r, result) for r in result.results
                           if r.rule_id == "HST-SOCK-001" and r.service == "good/inside")
     assert got["HST-FW-001"] is Status.PASS  # the other commands still answered
@@ -165,8 +166,10 @@ def probe_facts(lab: HostLab, known_hosts: Path | None = None, key: Path | None 
     return InsideProbe().run(target, wanted or InsideProbe.provides, ctx, {})
 
 
-def errors(facts: list[Fact]) -> set[str]:
-    assert facts and all(f.status is ProbeStatus.ERROR for f in facts), facts
+def errors(facts: list[Fact], category: ReasonCategory) -> set[str]:
+    assert facts, facts
+    for fact in facts:
+        assert_error(fact, category, "")
     return {f.reason or "" for f in facts}
 
 
@@ -180,7 +183,7 @@ def test_unknown_host_key_is_refused_naming_host_and_fingerprint(
         lab: HostLab, tmp_path: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
-    (reason,) = errors(probe_facts(lab, known_hosts=empty))
+    (reason,) = errors(probe_facts(lab, known_hosts=empty), ReasonCategory.NOT_PERMITTED)
     host = lab.hosts["good"]
     assert reason.startswith(f"host key of good ({host.address}) not in {empty}")
     assert f"it presented ssh-ed25519 {fingerprint(host)}" in reason
@@ -203,9 +206,9 @@ def test_changed_host_key_and_wrong_client_key_are_refused(
     wrong = tmp_path / "wrong_known_hosts"
     blob = " ".join(Path(f"{other}.pub").read_text().split()[:2])
     wrong.write_text(f"{lab.hosts['good'].address} {blob}\n")
-    (reason,) = errors(probe_facts(lab, known_hosts=wrong))
+    (reason,) = errors(probe_facts(lab, known_hosts=wrong), ReasonCategory.NOT_PERMITTED)
     assert "does not match" in reason and fingerprint(lab.hosts["good"]) in reason
-    (reason,) = errors(probe_facts(lab, key=other))
+    (reason,) = errors(probe_facts(lab, key=other), ReasonCategory.NOT_PERMITTED)
     assert reason.startswith(f"SSH authentication to good ({lab.hosts['good'].address}) as "
                              f"root with key {other} refused")
     assert "PRIVATE KEY" not in reason and Path(other).read_text().split("\n")[1] not in reason
@@ -256,8 +259,7 @@ def test_connection_dropped_mid_session_is_an_error(lab: HostLab, tmp_path: Path
         host.ss_mode("")
         proxy.close()
     for name in ("host.listening", "host.ids_services", "host.login_accounts"):  # after the cut
-        assert facts[name].status is ProbeStatus.ERROR
-        assert "ended before this command finished" in (facts[name].reason or ""), name
+        assert_error(facts[name], ReasonCategory.RESET, "ended before this command finished")
     assert facts["host.firewall_policy"].value == "drop"  # answered whole before the cut
 
 
@@ -275,7 +277,8 @@ def test_endless_banner_is_an_error(lab: HostLab, tmp_path: Path) -> None:
     thread = threading.Thread(target=chatter, daemon=True)
     thread.start()
     try:
-        reasons = errors(probe_facts(lab, address="127.0.0.1", port=server.getsockname()[1]))
+        reasons = errors(probe_facts(lab, address="127.0.0.1", port=server.getsockname()[1]),
+                         ReasonCategory.PROTOCOL_ERROR)
     finally:
         stop.set()
         server.close()
