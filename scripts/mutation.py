@@ -50,6 +50,7 @@ TESTS = (
     "tests/test_judging_core.py",
     "tests/test_adhoc_targets.py",
     "tests/test_rulepack_errors_exact.py",
+    "tests/test_inventory_errors_exact.py",
     "tests/hardening/test_input_bounds.py",
     "tests/weekly/test_waiver_rules.py",
     "tests/weekly/test_waivers.py",
