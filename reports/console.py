@@ -17,7 +17,16 @@ from reports import i18n
 from reports.policy_text import policy_lines
 from reports.sarif import clean, clip
 from reports.wording import Wording, fact_of
-from scanner.models import RuleInfo, RuleResult, ScanResult, Severity, Status, count_by_status
+from scanner.models import (
+    NetworkService,
+    RuleInfo,
+    RuleResult,
+    ScanResult,
+    Severity,
+    Status,
+    Vantage,
+    count_by_status,
+)
 from scanner.verdict import STATUS_ORDER, Verdict, scan_verdict, status_rank
 
 MAX_CELL = 300  # characters of a message cell; the JSON report keeps everything
@@ -85,9 +94,10 @@ def probed_from(result: ScanResult) -> dict[str, str]:
     """Service key -> the SSH vantage it was probed through (services probed from here: none)."""
     out = {}
     for report in result.services:
-        vantage = report.service.context.get("probe.vantage", ("local",))[0]
-        if vantage != "local":
-            out[report.service.key] = vantage
+        subject = report.service
+        if isinstance(subject, NetworkService) and subject.clients is not None and \
+                isinstance(subject.clients.vantage, Vantage):
+            out[subject.key] = subject.clients.vantage.name
     return out
 
 

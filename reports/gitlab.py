@@ -14,7 +14,7 @@ from typing import Any
 from reports.levels import gitlab_severity
 from reports.sarif import TARGETS_FILE, artifact_location, clean, clip, fingerprint
 from reports.wording import Wording
-from scanner.models import ScanResult, Service, Status
+from scanner.models import ScanResult, Status, Subject
 
 MAX_DESCRIPTION = 1000
 
@@ -67,7 +67,7 @@ def gitlab_issues(result: ScanResult, *, base_dir: Path) -> list[dict[str, Any]]
     return issues
 
 
-def _location(svc: Service | None, base_dir: Path) -> dict[str, Any]:
+def _location(svc: Subject | None, base_dir: Path) -> dict[str, Any]:
     where = svc.location if svc else None
     path = where.file if where else TARGETS_FILE
     return {"path": _relative(path, base_dir), "lines": {"begin": max(1, where.line if where

@@ -12,16 +12,16 @@ from typing import Literal
 
 from reports.html_matrix import natural_key
 from scanner.models import (
+    ExposedHost,
     Fact,
     InventoryInfo,
     Observation,
     ProbeStatus,
     ScanResult,
-    Service,
-    ServiceProtocol,
     ServiceReport,
     Vantage,
     Zone,
+    ZonePair,
 )
 
 FlowState = Literal["ok", "missing", "extra", "not_checked", "not_tested"]
@@ -107,7 +107,7 @@ class AllowedPort:
 
 @dataclass(frozen=True)
 class HostPorts:
-    service: Service
+    service: ExposedHost
     state: PortState
     allowed: tuple[AllowedPort, ...]
     open: tuple[OpenPort, ...]
@@ -149,7 +149,7 @@ def _item(dst: Zone, value: str, flagged: bool = False, detail: str = "") -> Flo
     return FlowItem(value, flagged, detail, label)
 
 
-def _cell(inv: InventoryInfo, reports: dict[str, ServiceReport], subjects: dict[str, Service],
+def _cell(inv: InventoryInfo, reports: dict[str, ServiceReport], subjects: dict[str, ZonePair],
           src: Zone, dst: Zone) -> FlowCell:
     required = _required(inv, src, dst)
     subject = subjects.get(f"{src.name}->{dst.name}")
@@ -190,7 +190,7 @@ def _differences(cells: list[FlowCell]) -> tuple[FlowDifference, ...]:
 def flow_matrix(result: ScanResult) -> FlowMatrix:
     inv = result.inventory
     reports = {s.service.key: s for s in result.services}
-    subjects = {s.host: s for s in inv.subjects if s.protocol is ServiceProtocol.FLOW}
+    subjects = {s.host: s for s in inv.subjects if isinstance(s, ZonePair)}
     sources = {f.source for f in inv.flows}
     targets = {f.destination for f in inv.flows}
     rows_z = [z for z in inv.zones if z.vantage or z.name in sources]
@@ -213,10 +213,8 @@ def host_ports(result: ScanResult) -> tuple[HostPorts, ...]:
     inv = result.inventory
     reports = {s.service.key: s for s in result.services}
     out = []
-    for subject in (s for h in inv.hosts for s in h.services
-                    if s.protocol is ServiceProtocol.HOST):
-        allowed = subject.context.get("role.allowed_ports") or inv.roles.get(subject.role or "",
-                                                                             ())
+    for subject in (h.exposure for h in inv.hosts if h.exposure is not None):
+        allowed = subject.allowed_ports or inv.roles.get(subject.role, ())
         seen, unchecked = _completed(reports.get(subject.key), PORTS_FACT)
         if seen is None:
             out.append(HostPorts(subject, "not_checked",

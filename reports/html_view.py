@@ -19,6 +19,9 @@ from reports.html_network import NetworkView, network_view
 from reports.html_tally import SEVERITY_ORDER, Tally, tally
 from reports.svg import BarChart, bar_chart
 from scanner.models import (
+    ExposedHost,
+    InsideHost,
+    NetworkService,
     ProbeRun,
     ProbeStatus,
     RuleInfo,
@@ -27,6 +30,7 @@ from scanner.models import (
     ServiceReport,
     Severity,
     Status,
+    ZonePair,
     localized,
 )
 from scanner.verdict import STATUS_ORDER, Verdict, scan_verdict
@@ -72,6 +76,31 @@ class ProbeProblem:
 class ServiceFacts:
     report: ServiceReport
     facts: tuple[FactView, ...]
+
+    @property
+    def where(self) -> tuple[str | None, str | None, str | None]:
+        """Address, DNS name and role, for the kinds of subject that have them."""
+        s = self.report.service
+        if isinstance(s, NetworkService | ExposedHost | InsideHost):
+            return s.address, s.dns_name, s.role
+        return None, None, None
+
+    @property
+    def declared(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What the inventory says of the subject that its rules may cite, and the vantage
+        its connections start from, as name -> values."""
+        s = self.report.service
+        rows = list(s.references().items())
+        if isinstance(s, NetworkService) and s.clients is not None:
+            rows += [("probe.zone", (s.clients.zone,)),
+                     ("probe.vantage", (s.clients.vantage.name,))]
+        if isinstance(s, NetworkService) and s.companion_ports:
+            rows.append(("http.companion_ports", tuple(map(str, s.companion_ports))))
+        if isinstance(s, ZonePair):
+            rows.append(("flow.vantage", (s.vantage.name,) if s.vantage else ()))
+            rows.append(("flow.destinations", tuple(
+                f"{d.host} ({d.address or '—'})" for d in s.destinations)))
+        return tuple(rows)
 
 
 @dataclass(frozen=True)

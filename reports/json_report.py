@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reports.coverage import CoverageSummary, coverage_summary
+from reports.upgrade_v3 import v2_to_v3
 from scanner.models import ScanResult
 
 COVERAGE_KEY = "coverage"
@@ -75,9 +76,12 @@ def _without_derived(data: Any) -> Any:
 def upgrade(data: Any) -> Any:
     """Bring an older result to the current schema version. "1" -> "2": results' English
     sentences become legacy text; every other change is additive with defaults (new subject
-    kinds ssh and inside, inventory.ssh_access, failure categories)."""
+    kinds ssh and inside, inventory.ssh_access, failure categories). "2" -> "3": each kind of
+    subject becomes its own typed record (reports/upgrade_v3.py)."""
     if isinstance(data, dict) and data.get("schema_version") == "1":
         data = _v1_to_v2(data)
+    if isinstance(data, dict) and data.get("schema_version") == "2":
+        data = v2_to_v3(data)
     return data
 
 

@@ -4,7 +4,7 @@ One run. Every rule of the result becomes a `reportingDescriptor`; every `fail` 
 RuleResult becomes a `result` (pass and not_applicable produce none).
 
 - Locations: a finding is about a host:port, not a file, so the physical location is the line of
-  the inventory that declares the service (`Service.location`), as a POSIX path relative to
+  the inventory that declares the service (`Subject.location`), as a POSIX path relative to
   `base_dir` under `%SRCROOT%` (a `file:` URI when it lies outside `base_dir`). GitHub rejects
   `https://` URIs. The service itself goes in a logical location (key and endpoint).
   --target scans have no inventory: the CLI gives their services the location
@@ -39,9 +39,9 @@ from scanner.models import (
     RuleInfo,
     RuleResult,
     ScanResult,
-    Service,
     Severity,
     Status,
+    Subject,
     WaiverRecord,
     WaiverState,
     count_by_status,
@@ -181,7 +181,7 @@ def _clipped(data: Any) -> Any:
     return data
 
 
-def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Service | None,
+def _result(rr: RuleResult, rule: tuple[int, RuleInfo] | None, service: Subject | None,
             base: str, result: ScanResult, waivers: dict[str, WaiverRecord]
             ) -> dict[str, Any]:
     endpoint = service.endpoint if service else rr.service
@@ -225,7 +225,7 @@ def _message(rr: RuleResult, endpoint: str, result: ScanResult) -> str:
     return clip(clean(" ".join(parts)), MAX_MESSAGE)
 
 
-def _location(service: Service | None, key: str, endpoint: str, base: str) -> dict[str, Any]:
+def _location(service: Subject | None, key: str, endpoint: str, base: str) -> dict[str, Any]:
     where = service.location if service else None
     file, line, column = (where.file, where.line, where.column) if where else (TARGETS_FILE, 1, 1)
     artifact = artifact_location(file, base)

@@ -12,22 +12,27 @@ from dataclasses import dataclass
 from reports import i18n
 from reports.html_format import Formats
 from scanner.models import (
+    Estate,
     Evidence,
+    ExposedHost,
     Fact,
     FlagValue,
+    InsideHost,
     ListValue,
+    MailDomain,
     MessageKey,
     MomentValue,
+    NetworkService,
     NumberValue,
     ReasonCategory,
     RuleInfo,
     RuleResult,
     ScanResult,
-    Service,
-    ServiceProtocol,
+    Subject,
     TextValue,
     TypedValue,
     Unknown,
+    ZonePair,
 )
 
 
@@ -111,18 +116,21 @@ class Wording:
             return self.t("ev.reason", category=category, detail=detail)
         return category or detail
 
-    def endpoint(self, service: Service) -> str:
+    def endpoint(self, subject: Subject) -> str:
         """What was reached, in words: a URL or address for network services, else a phrase."""
-        if service.protocol.network_service:
-            return service.endpoint
-        where = service.dns_name or service.address or service.host
-        match service.protocol:
-            case ServiceProtocol.HOST:
-                return self.t("endpoint.host", where=where)
-            case ServiceProtocol.FLOW:
-                return self.t("endpoint.flow", pair=service.host.replace("->", " → "))
-            case _:
-                return self.t("endpoint.spf", domain=service.host)
+        match subject:
+            case NetworkService():
+                return subject.endpoint
+            case ExposedHost() | InsideHost():
+                where = subject.dns_name or subject.address or subject.host
+                key = "endpoint.host" if isinstance(subject, ExposedHost) else "endpoint.inside"
+                return self.t(key, where=where)
+            case ZonePair():
+                return self.t("endpoint.flow", pair=f"{subject.source} → {subject.destination}")
+            case MailDomain():
+                return self.t("endpoint.spf", domain=subject.domain)
+            case Estate():
+                return self.t("endpoint.estate")
 
     # ---- messages ------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from scanner.engine import ScanOptions
 from scanner.interrupt import Cancel, exit_now, signals_cancel
 from scanner.inventory import ScopeError, adhoc_inventory, load_inventory
 from scanner.limits import MAX_CERT_BYTES, MAX_RESULT_BYTES, check_regular, describe, read_bounded
-from scanner.models import InventoryInfo, ScanResult, ServiceProtocol, Severity
+from scanner.models import InventoryInfo, ScanResult, Severity
 from scanner.netaddr import in_scope, is_loopback, parse_server
 from scanner.outputs import OutputError, check_outputs, write_atomic
 from scanner.probes.base import ProbeOptions
@@ -338,16 +338,11 @@ def probe_options(inv: InventoryInfo, ports: str, udp: bool, dns_server: str | N
         rate = parse_scan_rate(scan_rate)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scan-rate") from None
-    exposed = tuple(dict.fromkeys(s.address for s in inv.all_subjects()
-                                  if s.protocol is ServiceProtocol.HOST and s.address))
-    vantages = {v.name: {"address": v.address, "port": str(v.port), "user": v.user,
-                         "key_file": v.key_file, "known_hosts": v.known_hosts}
-                for v in inv.vantages}
+    exposed = tuple(dict.fromkeys(h.exposure.address for h in inv.hosts
+                                  if h.exposure is not None and h.exposure.address))
     return ProbeOptions(ports=ports, udp=udp, dns_server=dns_server or inv.dns_server,
-                        vantages=vantages, flow_sweep=flow_sweep,
-                        ssh_access={a.host: a for a in inv.ssh_access},
-                        trust_on_first_use=trust_on_first_use, scan_rate=rate,
-                        exposure_hosts=exposed)
+                        flow_sweep=flow_sweep, trust_on_first_use=trust_on_first_use,
+                        scan_rate=rate, exposure_hosts=exposed)
 
 
 def check_port_spec(spec: str) -> None:

@@ -6,26 +6,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scanner.models import (
+    ExposedHost,
     InventoryInfo,
+    NetworkService,
     Observation,
     ProbeStatus,
-    Service,
     ServiceProtocol,
     ServiceReport,
 )
 
 
 def discovered_ssh(inventory: InventoryInfo, reports: Sequence[ServiceReport]
-                   ) -> list[Service]:
+                   ) -> list[NetworkService]:
     """One `ssh` subject per TCP port where nmap's service detection named ssh (`ports.open`
     detail "ssh OpenSSH 9.2p1 ..."; a guess from the port number, "ssh?", is not enough)."""
     declared = {(s.host, s.port) for s in inventory.all_subjects()
-                if s.protocol is ServiceProtocol.SSH}
+                if isinstance(s, NetworkService) and s.protocol is ServiceProtocol.SSH}
     out = []
     for report in reports:
         host = report.service
         fact = report.fact("ports.open")
-        if host.protocol is not ServiceProtocol.HOST or fact is None or \
+        if not isinstance(host, ExposedHost) or fact is None or \
                 fact.status is not ProbeStatus.COMPLETED or not isinstance(fact.value, tuple):
             continue
         for o in fact.value:
@@ -36,8 +37,8 @@ def discovered_ssh(inventory: InventoryInfo, reports: Sequence[ServiceReport]
             if (host.host, port) in declared:
                 continue
             declared.add((host.host, port))
-            out.append(Service(host=host.host, address=host.address, dns_name=host.dns_name,
-                               port=port, protocol=ServiceProtocol.SSH, role=host.role,
-                               location=host.location,
-                               context={"discovered.by": ("exposure scan",)}))
+            out.append(NetworkService(host=host.host, address=host.address,
+                                      dns_name=host.dns_name, port=port,
+                                      protocol=ServiceProtocol.SSH, role=host.role,
+                                      location=host.location, discovered=True))
     return out

@@ -15,15 +15,17 @@ from scanner.discovered import discovered_ssh
 from scanner.facts import FactKind
 from scanner.interrupt import Cancel, interrupted_report, map_cancellable
 from scanner.models import (
+    AddressedSubject,
     Fact,
     InventoryInfo,
+    NetworkService,
     ProbeRun,
     ProbeStatus,
     ReasonCategory,
     RuleResult,
     ScanResult,
-    Service,
     ServiceReport,
+    Subject,
 )
 from scanner.netaddr import in_scope
 from scanner.probes.base import (
@@ -52,7 +54,7 @@ class ScanOptions:
     probe: ProbeOptions = field(default_factory=ProbeOptions)
 
 
-def plan(rules: RuleSet, service: Service, registry: Registry | None = None) -> frozenset[str]:
+def plan(rules: RuleSet, service: Subject, registry: Registry | None = None) -> frozenset[str]:
     """The facts the rules need for this service, with the report-only facts of their probes."""
     facts = (registry or default_registry()).facts
     wanted: set[str] = set()
@@ -73,7 +75,7 @@ Address = str | ProbeFailure
 
 
 def resolve_addresses(inventory: InventoryInfo) -> dict[str, Address]:
-    """Service key -> address to connect to, resolving names only where no address is set.
+    """Subject key -> address to connect to, resolving names only where no address is set.
 
     Declared addresses were scope-checked when the inventory loaded (a usage error). A name is
     resolved here, at scan time: if it does not resolve, or resolves outside the scope, only
@@ -85,8 +87,8 @@ def resolve_addresses(inventory: InventoryInfo) -> dict[str, Address]:
         if address is None:
             assert host.dns_name is not None
             address = _resolve(host.name, host.dns_name, inventory.scope)
-        for svc in host.services:
-            out[svc.key] = address
+        for subject in host.subjects():
+            out[subject.key] = address
     return out
 
 
@@ -160,7 +162,7 @@ def gather(target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
     return Gathered(facts=facts, runs=tuple(runs), artefacts=artefacts)
 
 
-def scan_service(service: Service, address: Address | None, wanted: frozenset[str],
+def scan_service(service: Subject, address: Address | None, wanted: frozenset[str],
                  registry: Registry, options: ScanOptions,
                  cancel: Cancel | None = None) -> ServiceReport:
     """The facts of one subject; if it cannot be reached at all (no address, the scan was
@@ -171,9 +173,7 @@ def scan_service(service: Service, address: Address | None, wanted: frozenset[st
     if isinstance(address, ProbeFailure):
         facts = tuple(address.fact(n) for n in _in_order(wanted, registry))
         return ServiceReport(service=service, facts=facts, probes=())
-    target = ProbeTarget(address=address, port=service.port, protocol=service.protocol,
-                         sni=service.dns_name, expected_name=service.dns_name or address or "",
-                         host=service.host, context=service.context)
+    target = probe_target(service, address)
     ctx = ProbeContext(timeout=options.timeout,
                        deadline=time.monotonic() + options.service_budget,
                        ca_file=options.ca_file, options=options.probe, cancel=cancel)
@@ -183,6 +183,18 @@ def scan_service(service: Service, address: Address | None, wanted: frozenset[st
         ctx.close()  # the SSH session of a vantage the service was probed through
     ordered = tuple(got.facts[n] for n in _in_order(frozenset(got.facts), registry))
     return ServiceReport(service=service, facts=ordered, probes=got.runs)
+
+
+def probe_target(subject: Subject, address: str | None) -> ProbeTarget:
+    """Where the probes of a subject connect, and the subject itself, typed."""
+    port, dns_name = 0, None  # zone pairs, mail domains, the estate: no port, no name of theirs
+    if isinstance(subject, NetworkService):
+        port = subject.port
+    if isinstance(subject, AddressedSubject):
+        dns_name = subject.dns_name
+    return ProbeTarget(address=address, port=port, protocol=subject.protocol, sni=dns_name,
+                       expected_name=dns_name or address or "", host=subject.host,
+                       subject=subject)
 
 
 def _in_order(names: frozenset[str], registry: Registry) -> list[str]:
@@ -222,19 +234,19 @@ def run_scan(inventory: InventoryInfo, rules: RuleSet, options: ScanOptions,
     addresses = resolve_addresses(inventory)
     started = dt.datetime.now(dt.UTC)
 
-    def one(service: Service) -> ServiceReport:
+    def one(service: Subject) -> ServiceReport:
         report = scan_service(service, addresses.get(service.key),
                               plan(rules, service, registry), registry, options, cancel)
         if on_service:
             on_service(report)
         return report
 
-    def run_all(subjects: list[Service]) -> list[ServiceReport]:  # unfinished: interrupted
+    def run_all(subjects: list[Subject]) -> list[ServiceReport]:  # unfinished: interrupted
         got = map_cancellable(one, subjects, options.concurrency, cancel)
         return [r if r is not None else interrupted_report(s, _steps(s), cancel or Cancel())
                 for s, r in zip(subjects, got, strict=True)]
 
-    def _steps(service: Service) -> dict[str, frozenset[str]]:
+    def _steps(service: Subject) -> dict[str, frozenset[str]]:
         return {st.probe.name: st.facts
                 for st in registry.plan(plan(rules, service, registry))}
 

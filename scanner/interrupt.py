@@ -21,7 +21,7 @@ from typing import NoReturn, TypeVar
 import psutil
 
 from scanner.facts import FACTS
-from scanner.models import ProbeRun, ProbeStatus, ReasonCategory, Service, ServiceReport
+from scanner.models import ProbeRun, ProbeStatus, ReasonCategory, ServiceReport, Subject
 from scanner.probes.base import ProbeFailure
 
 T = TypeVar("T")
@@ -131,7 +131,7 @@ def map_cancellable(fn: Callable[[T], R], items: Sequence[T], workers: int,
             for f in futures]
 
 
-def interrupted_report(service: Service, wanted: Mapping[str, frozenset[str]],
+def interrupted_report(service: Subject, wanted: Mapping[str, frozenset[str]],
                        cancel: Cancel) -> ServiceReport:
     """A subject the scan did not finish: each fact its rules needed is an `interrupted`
     error (so its rules are `error`, never `pass`)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner.inventory_inside import inside_subject
 from scanner.inventory_network import (
-    host_subjects,
+    exposed_host,
     parse_network,
     parse_roles,
     port80_subject,
@@ -24,7 +24,7 @@ from scanner.models import (
     Contract,
     Host,
     InventoryInfo,
-    Service,
+    NetworkService,
     ServiceProtocol,
     SourceLocation,
     SshAccess,
@@ -96,23 +96,22 @@ def parse_inventory(doc: Document) -> InventoryInfo:
                 raise doc.error((*at, "services", j, "port"), f"{where}:{svc['port']} is "
                                 f"already declared (host {endpoints[key]})")
             endpoints[key] = raw["name"]
-            protected = tuple(svc.get("protected_urls") or ())
-            context = {"http.protected_urls": protected} if protected else {}
-            if address is not None and dns_name is not None:  # REQ-NET-07: name -> address
-                context["host.address"] = (address,)
-            services.append(Service(
+            services.append(NetworkService(
                 host=raw["name"], address=address, dns_name=dns_name, port=svc["port"],
                 protocol=ServiceProtocol(svc["protocol"]), role=raw.get("role"),
-                location=doc.where((*at, "services", j)), context=context))
-        services += host_subjects(doc, at, raw, address, dns_name, roles, services)
-        if inside := inside_subject(doc, at, raw, address, dns_name, roles):
-            services.append(inside[0])
-            access.append(inside[1])
+                location=doc.where((*at, "services", j)),
+                protected_urls=tuple(svc.get("protected_urls") or ())))
+        exposure = exposed_host(doc, at, raw, address, dns_name, roles)
+        services += port80_subject(services, raw["name"], address, dns_name, raw.get("role"),
+                                   doc.where(at))
+        inside = inside_subject(doc, at, raw, address, dns_name, roles)
+        if inside is not None:
+            access.append(inside.access)
         hosts.append(Host(name=raw["name"], address=address, dns_name=dns_name,
-                          role=raw.get("role"), services=tuple(services),
-                          location=doc.where(at)))
+                          role=raw.get("role"), services=tuple(services), exposure=exposure,
+                          inside=inside, location=doc.where(at)))
     net = parse_network(doc, hosts, roles, lambda a: in_scope(a, scope))
-    hosts = probe_vantages(doc, hosts, net.zones, net.flows)
+    hosts = probe_vantages(doc, hosts, net.zones, net.flows, net.vantages)
     return InventoryInfo(path=doc.file, contract=contract,
                          scope=tuple(str(n) for n in scope), hosts=tuple(hosts), roles=roles,
                          zones=net.zones, flows=net.flows, vantages=net.vantages,
@@ -165,10 +164,10 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
                               f"({', '.join(map(str, nets))}); pass --scope {address}/"
                               f"{32 if ':' not in address else 128} to authorise it")
         loc = SourceLocation(file=TARGETS_FILE, line=i, column=1)
-        svc = Service(host=f"target{i}", address=address, dns_name=dns_name, port=port,
-                      protocol=protocol, location=loc)
+        svc = NetworkService(host=f"target{i}", address=address, dns_name=dns_name, port=port,
+                             protocol=protocol, location=loc)
         # port 80 once per host, beside its first HTTPS target, unless a target names it
-        same = [Service(host="", address=None, dns_name=None, port=p, protocol=proto)
+        same = [NetworkService(host="", address=None, dns_name=None, port=p, protocol=proto)
                 for h, p, proto in map(parse_target, targets) if h == host]
         first = next(s for s in same if s.protocol is protocol and s.port == port)
         extra = (port80_subject(same, f"target{i}", address, dns_name, None, loc)

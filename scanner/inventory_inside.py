@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.models import Service, ServiceProtocol, SshAccess
+from scanner.models import Backup, InsideHost, SshAccess
 from scanner.yamlsrc import Document
 
 ACCESS_KEYS = ("user", "port", "key_file", "agent", "known_hosts", "sudo")
@@ -14,8 +14,8 @@ ACCESS_KEYS = ("user", "port", "key_file", "agent", "known_hosts", "sudo")
 
 def inside_subject(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
                    address: str | None, dns_name: str | None,
-                   roles: dict[str, tuple[str, ...]]) -> tuple[Service, SshAccess] | None:
-    """The host's `inside` subject and its login, when the host or its role declares one."""
+                   roles: dict[str, tuple[str, ...]]) -> InsideHost | None:
+    """The host's `inside` subject, with its login, when the host or its role declares one."""
     role = raw.get("role")
     from_role = ((doc.data.get("roles") or {}).get(role) or {}).get("inside") or {}
     own = raw.get("inside") or {}
@@ -32,28 +32,20 @@ def inside_subject(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any]
     if address is None:
         raise doc.error(at, "expected an 'address' for the host checks (they log in to an "
                         "address, never to a name)")
-    backups = merged.get("backups") or []
-    context: dict[str, tuple[str, ...]] = {
-        "inside.backup_dirs": tuple(b["path"] for b in backups),
-        "inside.backup_kinds": tuple(b.get("kind", "local") for b in backups),
-        "inside.backup_rpo_minutes": tuple(str(b.get("rpo_minutes", "")) for b in backups),
-        "inside.backup_retention_days": tuple(str(b.get("retention_days", ""))
-                                              for b in backups),
-        "inside.log_paths": tuple(merged.get("log_paths") or ()),
-        "inside.log_forward_file": tuple(
-            f for f in [(merged.get("log_forwarding") or {}).get("last_file")] if f),
-        "inside.offsite_copy": tuple(f for f in [merged.get("offsite_copy")] if f),
-    }
-    if "contractor_accounts" in merged:
-        context["host.contractor_accounts"] = tuple(merged["contractor_accounts"])
-    if role and role in roles:
-        context["role.allowed_ports"] = roles[role]
-    service = Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
-                      protocol=ServiceProtocol.INSIDE, role=role, location=doc.where(where),
-                      context={k: v for k, v in context.items()
-                               if v or k == "host.contractor_accounts"})
     access = SshAccess(host=raw["name"], address=address, port=merged.get("port", 22),
                        user=merged["user"], key_file=merged.get("key_file"),
                        agent=bool(merged.get("agent")), known_hosts=merged["known_hosts"],
                        sudo=tuple(merged.get("sudo") or ()))
-    return service, access
+    accounts = merged.get("contractor_accounts")
+    return InsideHost(
+        host=raw["name"], address=address, dns_name=dns_name, role=role, access=access,
+        backups=tuple(Backup(path=b["path"], kind=b.get("kind", "local"),
+                             rpo_minutes=b.get("rpo_minutes"),
+                             retention_days=b.get("retention_days"))
+                      for b in merged.get("backups") or ()),
+        log_paths=tuple(merged.get("log_paths") or ()),
+        log_forward_file=(merged.get("log_forwarding") or {}).get("last_file") or None,
+        offsite_copy=merged.get("offsite_copy") or None,
+        contractor_accounts=tuple(accounts) if accounts is not None else None,
+        allowed_ports=roles[role] if role and role in roles else None,
+        location=doc.where(where))

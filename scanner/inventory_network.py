@@ -8,14 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.models import (
+    ClientZone,
+    ExposedHost,
     Flow,
+    FlowDestination,
     Host,
+    LocalVantage,
+    MailDomain,
+    NetworkService,
+    RequiredFlow,
     SendingDomain,
-    Service,
     ServiceProtocol,
     SourceLocation,
     Vantage,
+    VantagePoint,
     Zone,
+    ZonePair,
 )
 from scanner.netaddr import is_loopback, parse_server
 from scanner.yamlsrc import Document
@@ -33,7 +41,7 @@ class NetworkPart:
     vantages: tuple[Vantage, ...] = ()
     sending_domains: tuple[SendingDomain, ...] = ()
     dns_server: str | None = None
-    subjects: tuple[Service, ...] = ()
+    subjects: tuple[ZonePair | MailDomain, ...] = ()
 
 
 def parse_roles(doc: Document) -> dict[str, tuple[str, ...]]:
@@ -56,40 +64,37 @@ def role_services(doc: Document, role: str) -> tuple[str, ...]:
     return tuple((doc.data.get("roles") or {}).get(role, {}).get("allowed_services") or ())
 
 
-def host_subjects(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
-                  address: str | None, dns_name: str | None,
-                  roles: dict[str, tuple[str, ...]], services: list[Service]) -> list[Service]:
-    """The host itself (its exposed ports) when roles are declared, and port 80 beside HTTPS."""
-    extra: list[Service] = []
+def exposed_host(doc: Document, at: tuple[str | int, ...], raw: dict[str, Any],
+                 address: str | None, dns_name: str | None,
+                 roles: dict[str, tuple[str, ...]]) -> ExposedHost | None:
+    """The host itself (its exposed ports, judged against its role) when roles are declared."""
     role = raw.get("role")
-    if roles:
-        if role is None:
-            raise doc.error(at, "expected a 'role' (the inventory declares roles, so every "
-                            f"host needs one: {', '.join(roles)})")
-        if role not in roles:
-            raise doc.error((*at, "role"), f"unknown role '{role}'; expected one of: "
-                            f"{', '.join(roles)}")
-        # a host known by name only is resolved (and scope-checked) at scan time
-        extra.append(Service(host=raw["name"], address=address, dns_name=dns_name, port=0,
-                             protocol=ServiceProtocol.HOST, role=role, location=doc.where(at),
-                             context={"role.allowed_ports": roles[role],
-                                      "role.allowed_services": role_services(doc, role)}))
-    extra += port80_subject(services, raw["name"], address, dns_name, role, doc.where(at))
-    return extra
+    if not roles:
+        return None
+    if role is None:
+        raise doc.error(at, "expected a 'role' (the inventory declares roles, so every "
+                        f"host needs one: {', '.join(roles)})")
+    if role not in roles:
+        raise doc.error((*at, "role"), f"unknown role '{role}'; expected one of: "
+                        f"{', '.join(roles)}")
+    # a host known by name only is resolved (and scope-checked) at scan time
+    return ExposedHost(host=raw["name"], address=address, dns_name=dns_name, role=role,
+                       allowed_ports=roles[role], allowed_services=role_services(doc, role),
+                       location=doc.where(at))
 
 
-def port80_subject(services: Sequence[Service], host: str, address: str | None,
+def port80_subject(services: Sequence[NetworkService], host: str, address: str | None,
                    dns_name: str | None, role: str | None, location: SourceLocation | None
-                   ) -> list[Service]:
+                   ) -> list[NetworkService]:
     """Port 80 of a host with an HTTPS service and no http one ("port 80, where open, only
     redirects to HTTPS"); its HTTPS ports tell a dropped port 80 from a host that is down."""
     has_http = any(s.protocol is ServiceProtocol.HTTP or s.port == 80 for s in services)
     https = [s.port for s in services if s.protocol is ServiceProtocol.HTTPS]
     if not https or has_http:
         return []
-    return [Service(host=host, address=address, dns_name=dns_name, port=80,
-                    protocol=ServiceProtocol.HTTP, role=role, location=location,
-                    context={"http.companion_ports": tuple(str(p) for p in https)})]
+    return [NetworkService(host=host, address=address, dns_name=dns_name, port=80,
+                           protocol=ServiceProtocol.HTTP, role=role, location=location,
+                           companion_ports=tuple(https))]
 
 
 def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[str, ...]],
@@ -130,7 +135,8 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
         check_port(doc, ("flows", i, "port"), f["port"])
         flows.append(Flow(source=f["from"], destination=f["to"], port=f["port"],
                           location=doc.where(("flows", i))))
-    subjects = _flow_subjects(doc, zones, flows, by_name, roles)
+    subjects: list[ZonePair | MailDomain] = list(
+        _zone_pairs(doc, zones, flows, by_name, roles, vantages))
     mail = data.get("mail") or {}
     domains = []
     for i, d in enumerate(mail.get("sending_domains") or []):
@@ -143,9 +149,7 @@ def parse_network(doc: Document, hosts: Sequence[Host], roles: dict[str, tuple[s
                                 f"expected an IP address; got {ip!r}") from None
         loc = doc.where(("mail", "sending_domains", i))
         domains.append(SendingDomain(domain=d["domain"], ips=tuple(ips), location=loc))
-        subjects.append(Service(host=d["domain"], address=None, dns_name=None, port=0,
-                                protocol=ServiceProtocol.SPF, location=loc,
-                                context={"spf.ips": tuple(ips)}))
+        subjects.append(MailDomain(domain=d["domain"], ips=tuple(ips), location=loc))
     dns_server = mail.get("dns_server")
     if dns_server is not None:
         _check_dns_server(doc, dns_server, in_scope)
@@ -166,8 +170,9 @@ def _check_dns_server(doc: Document, text: str, in_scope: Any) -> None:
                         "'scope' to allow DNS queries to it")
 
 
-def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
-                   hosts: dict[str, Host], roles: dict[str, tuple[str, ...]]) -> list[Service]:
+def _zone_pairs(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
+                hosts: dict[str, Host], roles: dict[str, tuple[str, ...]],
+                vantages: Sequence[Vantage]) -> list[ZonePair]:
     """One subject per ordered pair of zones whose destination has hosts and whose source has a
     vantage point, or has declared flows (which then cannot be checked: an error, not a pass)."""
     out = []
@@ -176,32 +181,45 @@ def _flow_subjects(doc: Document, zones: Sequence[Zone], flows: Sequence[Flow],
             declared = [f for f in flows if f.source == src.name and f.destination == dst.name]
             if src.name == dst.name or not dst.hosts or not (src.vantage or declared):
                 continue
-            required = tuple(f"{h}:{f.port}" for f in declared for h in dst.hosts)
-            ports = {int(f.port.split("/")[0]) for f in flows if f.destination == dst.name}
+            required = tuple(RequiredFlow(host=h, port=_number(f.port),
+                                          transport="udp" if f.port.endswith("/udp") else "tcp")
+                             for f in declared for h in dst.hosts)
+            ports = {_number(f.port) for f in flows if f.destination == dst.name}
             for h in dst.hosts:
                 role = hosts[h].role
-                ports |= {int(p.split("/")[0]) for p in roles.get(role or "", ())
-                          if p.endswith("/tcp")}
-            targets = tuple(f"{h}={hosts[h].address}" for h in dst.hosts
-                            if hosts[h].address is not None)
+                ports |= {_number(p) for p in roles.get(role or "", ()) if p.endswith("/tcp")}
             loc = declared[0].location if declared else doc.where(("zones", src.name))
-            out.append(Service(
-                host=f"{src.name}->{dst.name}", address=None, dns_name=None, port=0,
-                protocol=ServiceProtocol.FLOW, location=loc,
-                context={"flow.required": required,
-                         "flow.vantage": (src.vantage,) if src.vantage else (),
-                         "flow.destinations": targets,
-                         "flow.ports": tuple(str(p) for p in sorted(ports | set(COMMON_PORTS)))}))
+            out.append(ZonePair(
+                source=src.name, destination=dst.name,
+                vantage=vantage_point(src.vantage, vantages),
+                destinations=tuple(FlowDestination(host=h, address=hosts[h].address)
+                                   for h in dst.hosts),
+                ports=tuple(sorted(ports | set(COMMON_PORTS))), required=required,
+                location=loc))
     return out
 
 
+def _number(port: str) -> int:
+    """443 of `443/tcp` (checked by check_port)."""
+    return int(port.split("/")[0])
+
+
+def vantage_point(name: str, vantages: Sequence[Vantage]) -> VantagePoint | None:
+    """A zone's `vantage` (checked when the zones were read): the scanner, an SSH host or none."""
+    if not name:
+        return None
+    if name == "local":
+        return LocalVantage()
+    return next(v for v in vantages if v.name == name)
+
+
 def probe_vantages(doc: Document, hosts: Sequence[Host], zones: Sequence[Zone],
-                   flows: Sequence[Flow]) -> list[Host]:
+                   flows: Sequence[Flow], vantages: Sequence[Vantage]) -> list[Host]:
     """Each network service is probed from its clients' zone: the one its `clients` names,
     else the zones with a declared flow to its host and port (the scanner itself when one of
     them is `local`, else the first with an SSH vantage). Port 80 added beside HTTPS goes
-    where the host's first HTTPS service goes. Recorded in the service's context as
-    probe.zone / probe.vantage; a service without either is probed from here."""
+    where the host's first HTTPS service goes. Recorded as the service's `clients`; a service
+    without them is probed from here."""
     by_zone = {z.name: z for z in zones}
     out = []
     for i, host in enumerate(hosts):
@@ -209,8 +227,6 @@ def probe_vantages(doc: Document, hosts: Sequence[Host], zones: Sequence[Zone],
         homes = {z.name for z in zones if host.name in z.hosts}
         chosen: dict[int, Zone | None] = {}
         for j, svc in enumerate(host.services):
-            if not svc.protocol.network_service:
-                continue
             named = raw[j].get("clients") if j < len(raw) else None
             if named is not None:
                 at = ("hosts", i, "services", j, "clients")
@@ -232,11 +248,12 @@ def probe_vantages(doc: Document, hosts: Sequence[Host], zones: Sequence[Zone],
         services = []
         for j, svc in enumerate(host.services):
             zone = chosen.get(j)
-            if zone is None and "http.companion_ports" in svc.context and https:
+            if zone is None and svc.companion_ports and https:
                 zone = chosen.get(https[0])  # port 80 beside HTTPS: from the same place
-            if zone is not None:
-                svc = svc.model_copy(update={"context": {
-                    **svc.context, "probe.zone": (zone.name,), "probe.vantage": (zone.vantage,)}})
+            point = vantage_point(zone.vantage, vantages) if zone is not None else None
+            if zone is not None and point is not None:
+                svc = svc.model_copy(update={"clients": ClientZone(zone=zone.name,
+                                                                   vantage=point)})
             services.append(svc)
         out.append(host.model_copy(update={"services": tuple(services)}))
     return out

@@ -9,155 +9,46 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from scanner.model_base import (
+    STARTTLS_PROTOCOLS,
+    TLS_SERVICE_PROTOCOLS,
+    Frozen,
+    LocalizedText,
+    ServiceProtocol,
+    Severity,
+    SourceLocation,
+    Status,
+    localized,
+)
+from scanner.subjects import (
+    AddressedSubject,
+    Backup,
+    ClientZone,
+    Estate,
+    ExposedHost,
+    FlowDestination,
+    InsideHost,
+    InventorySubject,
+    LocalVantage,
+    MailDomain,
+    NetworkService,
+    RequiredFlow,
+    SshAccess,
+    Subject,
+    Vantage,
+    VantagePoint,
+    ZonePair,
+)
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """Higher is more severe."""
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {
-    Severity.CRITICAL: 4,
-    Severity.HIGH: 3,
-    Severity.MEDIUM: 2,
-    Severity.LOW: 1,
-    Severity.INFO: 0,
-}
-
-
-class Status(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    NOT_APPLICABLE = "not_applicable"
-    WAIVED = "waived"  # a failure accepted by an active waiver (scanner/waivers.py)
-
-
-class ServiceProtocol(StrEnum):
-    """What a scanned subject is: a network service, or a host / zone pair / mail domain."""
-
-    HTTPS = "https"
-    TLS = "tls"
-    SMTP = "smtp"
-    SMTPS = "smtps"
-    IMAP = "imap"
-    IMAPS = "imaps"
-    POP3 = "pop3"
-    POP3S = "pop3s"
-    HTTP = "http"  # plain HTTP (port 80 front doors)
-    HOST = "host"  # a whole host: its exposed ports
-    FLOW = "flow"  # a pair of zones: the flows open from one to the other
-    SPF = "spf"  # a sending mail domain: its SPF policy
-    ESTATE = "estate"  # the whole inventory, judged from the scan history (scanner/history)
-    SSH = "ssh"  # an SSH server, audited without logging in
-    INSIDE = "inside"  # a host checked from inside, over an authenticated SSH session
-    SUBMISSION = "submission"  # SMTP submission (587), STARTTLS
-    FTP = "ftp"  # FTP with explicit TLS (AUTH TLS, "FTPES")
-    FTPS = "ftps"  # FTP over implicit TLS (990)
-    LDAP = "ldap"  # LDAP StartTLS extended operation
-    XMPP = "xmpp"  # XMPP client STARTTLS (5222)
-    POSTGRESQL = "postgresql"  # PostgreSQL SSLRequest (5432)
-
-    @property
-    def starttls(self) -> bool:
-        """True when TLS starts after a plaintext STARTTLS exchange."""
-        return self in STARTTLS_PROTOCOLS
-
-    @property
-    def tls(self) -> bool:
-        return self in TLS_SERVICE_PROTOCOLS
-
-    @property
-    def network_service(self) -> bool:
-        """A port with a protocol, as opposed to a host, zone pair or domain."""
-        return self not in (ServiceProtocol.HOST, ServiceProtocol.FLOW, ServiceProtocol.SPF,
-                            ServiceProtocol.INSIDE, ServiceProtocol.ESTATE)
-
-
-TLS_SERVICE_PROTOCOLS = frozenset({
-    ServiceProtocol.HTTPS, ServiceProtocol.TLS, ServiceProtocol.SMTP, ServiceProtocol.SMTPS,
-    ServiceProtocol.IMAP, ServiceProtocol.IMAPS, ServiceProtocol.POP3, ServiceProtocol.POP3S,
-    ServiceProtocol.SUBMISSION, ServiceProtocol.FTP, ServiceProtocol.FTPS, ServiceProtocol.LDAP,
-    ServiceProtocol.XMPP, ServiceProtocol.POSTGRESQL,
-})
-STARTTLS_PROTOCOLS = frozenset({
-    ServiceProtocol.SMTP, ServiceProtocol.IMAP, ServiceProtocol.POP3, ServiceProtocol.SUBMISSION,
-    ServiceProtocol.FTP, ServiceProtocol.LDAP, ServiceProtocol.XMPP, ServiceProtocol.POSTGRESQL,
-})
-
-
-LocalizedText = dict[str, str]
-"""Text keyed by language code; `en` is always present."""
-
-
-def localized(text: LocalizedText, lang: str) -> str:
-    return text.get(lang) or text["en"]
-
-
-class SourceLocation(Frozen):
-    """Where something is declared: a file path (as given) and a 1-based line and column."""
-
-    file: str
-    line: int
-    column: int = 1
-
-
-class Service(Frozen):
-    host: str = Field(description="Host name as declared in the inventory")
-    address: str | None = Field(description="IP address to connect to; None: resolve dns_name")
-    dns_name: str | None = Field(description="Name sent as SNI and matched against certificates")
-    port: int
-    protocol: ServiceProtocol
-    role: str | None = None
-    location: SourceLocation | None = None
-    context: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict,
-        description="Values from the inventory that rules may cite as ${name}, e.g. "
-                    "role.allowed_ports, flow.required, spf.ips, http.protected_urls")
-
-    @property
-    def key(self) -> str:
-        """Stable identifier of the subject across scans."""
-        if self.protocol is ServiceProtocol.HOST:
-            return f"{self.host}/ports"
-        if not self.protocol.network_service:
-            return f"{self.host}/{self.protocol.value}"
-        return f"{self.host}:{self.port}/{self.protocol.value}"
-
-    @property
-    def endpoint(self) -> str:
-        """What was reached, e.g. `https://www.example.com:443` or `203.0.113.5:25 (smtp)`."""
-        where = self.dns_name or self.address or self.host
-        if ":" in where:
-            where = f"[{where}]"
-        match self.protocol:
-            case ServiceProtocol.HTTPS | ServiceProtocol.HTTP:
-                return f"{self.protocol.value}://{where}:{self.port}"
-            case ServiceProtocol.HOST:
-                return f"{where} (exposed ports)"
-            case ServiceProtocol.FLOW:
-                return f"flows {self.host.replace('->', ' → ')}"
-            case ServiceProtocol.SPF:
-                return f"SPF policy of {self.host}"
-            case ServiceProtocol.ESTATE:
-                return "the whole estate (scan history)"
-            case ServiceProtocol.INSIDE:
-                return f"{where} (inside, over SSH)"
-            case _:
-                return f"{where}:{self.port} ({self.protocol.value})"
+__all__ = [  # re-exported: the result model is imported from here
+    "STARTTLS_PROTOCOLS", "TLS_SERVICE_PROTOCOLS", "AddressedSubject", "Backup", "ClientZone",
+    "Estate", "ExposedHost", "FlowDestination", "Frozen", "InsideHost", "InventorySubject",
+    "LocalVantage", "LocalizedText", "MailDomain", "NetworkService", "RequiredFlow",
+    "ServiceProtocol", "Severity", "SourceLocation", "SshAccess", "Status", "Subject",
+    "Vantage", "VantagePoint", "ZonePair", "localized",
+]
 
 
 class Host(Frozen):
@@ -165,8 +56,15 @@ class Host(Frozen):
     address: str | None
     dns_name: str | None
     role: str | None
-    services: tuple[Service, ...]
+    services: tuple[NetworkService, ...]
+    exposure: ExposedHost | None = Field(None, description="Its exposed ports, judged against "
+                                                           "its role (when roles are declared)")
+    inside: InsideHost | None = Field(None, description="Its checks over SSH, when declared")
     location: SourceLocation | None = None
+
+    def subjects(self) -> tuple[Subject, ...]:
+        own = (self.exposure, self.inside)
+        return (*self.services, *(s for s in own if s is not None))
 
 
 class Contract(Frozen):
@@ -188,30 +86,6 @@ class Flow(Frozen):
     destination: str
     port: str
     location: SourceLocation | None = None
-
-
-class Vantage(Frozen):
-    """An SSH host from which flows of a zone are tested (key authentication only)."""
-
-    name: str
-    address: str
-    port: int = 22
-    user: str
-    key_file: str
-    known_hosts: str
-
-
-class SshAccess(Frozen):
-    """How the host checks log in to a host (key file or agent; never a password)."""
-
-    host: str
-    address: str | None
-    port: int = 22
-    user: str
-    key_file: str | None = None
-    agent: bool = False
-    known_hosts: str
-    sudo: tuple[str, ...] = Field((), description="Check IDs whose command runs as sudo -n")
 
 
 class SendingDomain(Frozen):
@@ -267,12 +141,12 @@ class InventoryInfo(Frozen):
     sending_domains: tuple[SendingDomain, ...] = ()
     ssh_access: tuple[SshAccess, ...] = ()
     dns_server: str | None = None
-    subjects: tuple[Service, ...] = Field(
+    subjects: tuple[InventorySubject, ...] = Field(
         (), description="Zone pairs and mail domains to check (hosts' services are under hosts)")
     operations: Operations = Field(default_factory=Operations)
 
-    def all_subjects(self) -> tuple[Service, ...]:
-        return tuple(s for h in self.hosts for s in h.services) + self.subjects
+    def all_subjects(self) -> tuple[Subject, ...]:
+        return tuple(s for h in self.hosts for s in h.subjects()) + self.subjects
 
 
 # ---- facts gathered by probes -------------------------------------------------------------
@@ -363,7 +237,7 @@ class ProbeRun(_Categorised):
 
 
 class ServiceReport(Frozen):
-    service: Service
+    service: Subject = Field(description="The subject probed (a service, host, zone pair ...)")
     facts: tuple[Fact, ...]
     probes: tuple[ProbeRun, ...]
 
@@ -576,7 +450,7 @@ class ScanHistory(Frozen):
 
 
 class ScanResult(Frozen):
-    schema_version: Literal["2"] = "2"  # reports/json_report.py upgrades "1" results
+    schema_version: Literal["3"] = "3"  # reports/json_report.py upgrades "1" and "2" results
     tool: str = "rempart"
     tool_version: str
     started_at: datetime

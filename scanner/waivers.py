@@ -18,12 +18,13 @@ from typing import Any
 
 from scanner.models import (
     Exclusion,
+    NetworkService,
     RuleResult,
     ScanResult,
-    Service,
     Severity,
     SourceLocation,
     Status,
+    Subject,
     WaiverRecord,
     WaiverState,
 )
@@ -46,11 +47,11 @@ class Waiver:
     risk: Severity
     location: SourceLocation
 
-    def covers(self, service: Service) -> bool:
-        if "*" in self.hosts or service.host in self.hosts:
+    def covers(self, subject: Subject) -> bool:
+        if "*" in self.hosts or subject.host in self.hosts:
             return True
-        short = f"{service.host}:{service.port}"
-        return service.key in self.services or short in self.services
+        short = f"{subject.host}:{subject.port}" if isinstance(subject, NetworkService) else None
+        return subject.key in self.services or short in self.services
 
     def state_on(self, day: dt.date) -> WaiverState:
         if day > self.expires:

@@ -70,9 +70,10 @@ def test_default_scope_is_loopback() -> None:
 
 
 def _service(host: str, address: str | None, dns: str | None, port: int, protocol: str,
-             line: int, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"host": host, "address": address, "dns_name": dns, "port": port,
-            "protocol": protocol, "role": None, "context": context or {},
+             line: int, companion_ports: list[int] | None = None) -> dict[str, Any]:
+    return {"kind": "service", "host": host, "address": address, "dns_name": dns, "port": port,
+            "protocol": protocol, "role": None, "clients": None,
+            "companion_ports": companion_ports or [], "protected_urls": [], "discovered": False,
             "location": {"file": "rempart-targets.txt", "line": line, "column": 1}}
 
 
@@ -94,7 +95,7 @@ def test_the_whole_adhoc_inventory() -> None:
     assert hosts[0]["services"] == [  # port 80 once, beside the first HTTPS target of a host
         _service("target1", None, "app.example.test", 443, "https", 1),
         _service("target1", None, "app.example.test", 80, "http", 1,
-                 {"http.companion_ports": ["443", "8443"]})]  # the host's other TLS ports
+                 [443, 8443])]  # the host's other TLS ports
     assert hosts[1]["services"] == [_service("target2", "203.0.113.7", None, 25, "smtp", 2)]
     assert hosts[2]["services"] == [
         _service("target3", None, "app.example.test", 8443, "https", 3)]

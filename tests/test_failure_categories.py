@@ -32,7 +32,7 @@ def test_refused_connection_is_categorised(tmp_path: Path) -> None:
                                     "--json", str(tmp_path / "r.json"), "--timeout", "1"])
     assert out.exit_code == 3, out.output
     result = load_json((tmp_path / "r.json").read_text())
-    assert result.schema_version == "2"
+    assert result.schema_version == "3"
     facts = result.services[0].facts
     assert facts
     for fact in facts:
@@ -96,7 +96,7 @@ def test_schema_1_results_are_still_read(tmp_path: Path, fixture: str, status: i
     assert out.exit_code == status, out.output
     upgraded = load_json((tmp_path / "r.json").read_text())
     original = json.loads(source.read_text())
-    assert upgraded.schema_version == "2"
+    assert upgraded.schema_version == "3"
     assert len(upgraded.results) == len(original["results"])
     errors = [f for s in upgraded.services for f in s.facts if f.status is ProbeStatus.ERROR]
     assert all(f.category is ReasonCategory.UNSPECIFIED for f in errors)

@@ -9,7 +9,15 @@ from click.testing import CliRunner
 
 from scanner.cli import main
 from scanner.inventory import adhoc_inventory, load_inventory, parse_target
-from scanner.models import ServiceProtocol
+from scanner.models import (
+    ExposedHost,
+    LocalVantage,
+    MailDomain,
+    RequiredFlow,
+    ServiceProtocol,
+    Vantage,
+    ZonePair,
+)
 from scanner.yamlsrc import SourceError
 
 GOOD = """\
@@ -60,19 +68,25 @@ mail:
 def test_network_subjects(tmp_path: Path) -> None:
     text = GOOD.replace("  - name: v6\n    address", "  - name: v6\n    role: mail\n    address")
     inv = load_inventory(write(tmp_path, text + NETWORK))
-    host = next(s for s in inv.hosts[0].services if s.protocol is ServiceProtocol.HOST)
-    assert host.key == "front/ports"
-    assert host.context["role.allowed_ports"] == ("443/tcp", "80/tcp")
-    flows = {s.host: s for s in inv.subjects if s.protocol is ServiceProtocol.FLOW}
+    host = inv.hosts[0].exposure
+    assert isinstance(host, ExposedHost) and host.key == "front/ports"
+    assert host.allowed_ports == ("443/tcp", "80/tcp")
+    assert host.references()["role.allowed_ports"] == ("443/tcp", "80/tcp")
+    flows = {s.host: s for s in inv.subjects if isinstance(s, ZonePair)}
     # dmz has no vantage point: flows from it are not tested; flows to it are
     assert set(flows) == {"users->front", "admins->front", "users->dmz", "admins->dmz",
                           "front->dmz"}
-    assert flows["users->front"].context["flow.required"] == ("front:443/tcp",)
-    assert flows["admins->front"].context["flow.required"] == ()
-    assert flows["admins->front"].context["flow.vantage"] == ("bastion",)
-    assert "5432" in flows["users->front"].context["flow.ports"]
-    spf = next(s for s in inv.subjects if s.protocol is ServiceProtocol.SPF)
-    assert spf.key == "clinique.example/spf" and spf.context["spf.ips"] == ("192.0.2.25",)
+    assert flows["users->front"].required == (RequiredFlow(host="front", port=443),)
+    assert flows["users->front"].references() == {"flow.required": ("front:443/tcp",)}
+    assert flows["admins->front"].required == ()
+    bastion = flows["admins->front"].vantage
+    assert isinstance(bastion, Vantage) and bastion.name == "bastion"
+    assert bastion.address == "192.0.2.5" and bastion.port == 22
+    assert isinstance(flows["users->front"].vantage, LocalVantage)
+    assert 5432 in flows["users->front"].ports
+    assert [d.host for d in flows["users->front"].destinations] == ["front"]
+    spf = next(s for s in inv.subjects if isinstance(s, MailDomain))
+    assert spf.key == "clinique.example/spf" and spf.ips == ("192.0.2.25",)
     assert inv.dns_server == "127.0.0.1:5353"
 
 
@@ -177,10 +191,10 @@ def test_adhoc_https_targets_get_port_80_once_per_host(targets: list[str],
     inv = adhoc_inventory(targets, [], None)
     assert [s.key for s in inv.all_subjects()] == keys
     for host in inv.hosts:  # the added port 80 points at the line of its https target
-        added = [s for s in host.services if s.port == 80 and s.context]
+        added = [s for s in host.services if s.port == 80 and s.companion_ports]
         assert all(s.location == host.services[0].location for s in added)
     if targets[1:] == ["127.0.0.1:8443/https"]:
-        assert inv.hosts[0].services[1].context == {"http.companion_ports": ("443", "8443")}
+        assert inv.hosts[0].services[1].companion_ports == (443, 8443)
 
 
 INTERNAL = """\
@@ -216,18 +230,21 @@ hosts:
 
 def test_services_are_probed_from_their_clients_zone(tmp_path: Path) -> None:
     inv = load_inventory(write(tmp_path, INTERNAL))
-    where = {s.key: (s.context.get("probe.zone"), s.context.get("probe.vantage"))
-             for s in inv.all_subjects() if s.protocol.network_service}
+    where = {s.key: (s.clients.zone, s.clients.vantage.name) if s.clients else None
+             for h in inv.hosts for s in h.services}
     assert where == {
-        "web1:443/https": (("users",), ("local",)),  # users and admins: the scanner wins
-        "web1:80/http": (("users",), ("local",)),  # port 80 goes where its HTTPS goes
-        "api1:8443/https": (("edition",), ("jump",)),
-        "api1:80/http": (("edition",), ("jump",)),
-        "api1:993/imaps": (None, None),  # no flow declared to it: from here
-        "edit1:443/https": (("admins",), ("bastion",)),
-        "edit1:80/http": (("admins",), ("bastion",)),
-        "edit1:465/smtps": (("admins",), ("bastion",)),  # named
+        "web1:443/https": ("users", "local"),  # users and admins: the scanner wins
+        "web1:80/http": ("users", "local"),  # port 80 goes where its HTTPS goes
+        "api1:8443/https": ("edition", "jump"),
+        "api1:80/http": ("edition", "jump"),
+        "api1:993/imaps": None,  # no flow declared to it: from here
+        "edit1:443/https": ("admins", "bastion"),
+        "edit1:80/http": ("admins", "bastion"),
+        "edit1:465/smtps": ("admins", "bastion"),  # named
     }
+    jump = inv.hosts[1].services[0].clients
+    assert jump is not None and isinstance(jump.vantage, Vantage)
+    assert (jump.vantage.address, jump.vantage.user) == ("203.0.113.6", "scan")
 
 
 @pytest.mark.parametrize(("clients", "error"), [

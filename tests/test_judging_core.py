@@ -20,12 +20,12 @@ from scanner.models import (
     Message,
     MessageKey,
     MomentValue,
+    NetworkService,
     NumberValue,
     Observation,
     ProbeStatus,
     RuleInfo,
     RuleResult,
-    Service,
     ServiceProtocol,
     Severity,
     Status,
@@ -42,8 +42,8 @@ from tests.reports.sample import make_sample_result
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 DYN = Dynamic(scan_time=NOW, contract_end=dt.date(2027, 6, 30))
-HTTPS = Service(host="h", address="127.0.0.1", dns_name="app.example.test", port=443,
-                protocol=ServiceProtocol.HTTPS)
+HTTPS = NetworkService(host="h", address="127.0.0.1", dns_name="app.example.test", port=443,
+                       protocol=ServiceProtocol.HTTPS)
 
 
 def done(name: str, value: Any) -> Fact:

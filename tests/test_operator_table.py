@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from scanner.facts import FACTS, FactKind
-from scanner.models import Fact, Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import Fact, NetworkService, Observation, ProbeStatus, ServiceProtocol, Status
 from scanner.rulepack import schema
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
@@ -89,8 +89,8 @@ def test_operator_loads_and_judges(tmp_path: Path, op: str, kind: FactKind) -> N
     path = tmp_path / "pack.yaml"
     path.write_text(PACK.format(fact=fact, op=op, operand=json.dumps(operand)))
     rule = load_pack(str(path)).rules[0]
-    service = Service(host="h", address="127.0.0.1", dns_name=None, port=443,
-                      protocol=ServiceProtocol.HTTPS)
+    service = NetworkService(host="h", address="127.0.0.1", dns_name=None, port=443,
+                             protocol=ServiceProtocol.HTTPS)
     dyn = Dynamic(scan_time=dt.datetime(2026, 12, 1, tzinfo=dt.UTC), contract_end=None)
     for raw, want in ((good, Status.PASS), (bad, Status.FAIL)):
         result = evaluate_rule(rule, service, {fact: _fact(fact, raw)}, dyn)

@@ -9,17 +9,16 @@ from scanner.models import (
     InventoryInfo,
     Observation,
     ProbeStatus,
-    Service,
     ServiceProtocol,
     ServiceReport,
 )
 from scanner.reconcile import host_ports
+from tests.subjects import subject_for
 
 
 def report(protocol: ServiceProtocol, fact: str, values: dict[str, str], summary: str = ""
            ) -> ServiceReport:
-    service = Service(host="web1", address="203.0.113.10", dns_name=None, port=0,
-                      protocol=protocol, role="web")
+    service = subject_for(protocol, host="web1", address="203.0.113.10")
     value = tuple(Observation(value=k, detail=v) for k, v in values.items())
     return ServiceReport(service=service, probes=(), facts=(
         Fact(name=fact, status=ProbeStatus.COMPLETED, value=value, summary=summary),))

@@ -15,7 +15,15 @@ from reports.json_report import load_json
 from reports.wording import Wording
 from scanner.cli import main
 from scanner.demo.servers import RunningServers
-from scanner.models import ListValue, MessageKey, ReasonCategory, ScanResult, Status, Unknown
+from scanner.models import (
+    ListValue,
+    MessageKey,
+    NetworkService,
+    ReasonCategory,
+    ScanResult,
+    Status,
+    Unknown,
+)
 from tests.conftest import NAME, TlsPki
 from tests.errors import assert_error, assert_rule_error, rule_result
 
@@ -229,8 +237,9 @@ def test_https_target_gets_its_port_80_checked(tmp_path: Path) -> None:
     result = load_json((tmp_path / "r.json").read_text())
     port80 = {r.rule_id: r for r in result.results if r.service == "target1:80/http"}
     assert port80["NET-HTTP-001"].status is Status.PASS, out.output
-    assert result.service("target1:80/http").service.context == {
-        "http.companion_ports": ("8443",)}
+    port80_subject = result.service("target1:80/http").service
+    assert isinstance(port80_subject, NetworkService)
+    assert port80_subject.companion_ports == (8443,)
     assert web.connections == 1
 
 

@@ -57,8 +57,7 @@ def run_demo(out: Path, lang: str, pdf: bool = False) -> int:
             write_inventory(ports)
             inventory = load_inventory(inventory_path)
             options = ScanOptions(concurrency=8, timeout=5.0, ca_file=estate.ca_file,
-                                  probe=ProbeOptions(ports=SCAN_PORTS, ssh_access={
-                                      a.host: a for a in inventory.ssh_access}))
+                                  probe=ProbeOptions(ports=SCAN_PORTS))
             week.record(scan_showing_progress(ScanRequest(inventory, rules, options), show=True))
         click.echo("the fix: the presentation server now sends HSTS; scan 2 (this week)",
                    err=True)

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Sequence
 
 from scanner.models import (
+    Estate,
     Evidence,
     Fact,
     Message,
@@ -24,7 +25,6 @@ from scanner.models import (
     RuleInfo,
     RuleResult,
     ScanResult,
-    Service,
     ServiceProtocol,
     ServiceReport,
     Severity,
@@ -58,9 +58,8 @@ RULE = RuleInfo(
                        "voir README) et conserver la base d'historique."})
 
 
-def estate_service() -> Service:
-    return Service(host="estate", address=None, dns_name=None, port=0,
-                   protocol=ServiceProtocol.ESTATE, location=None)
+def estate_service() -> Estate:
+    return Estate()
 
 
 def judge_cadence(full_scans: Sequence[dt.datetime], interval_days: int, now: dt.datetime

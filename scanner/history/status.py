@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from scanner.history.diff import text_of
-from scanner.models import MaintenanceWindow, ScanResult, Service, ServiceProtocol, Severity, Status
+from scanner.models import MaintenanceWindow, ScanResult, ServiceProtocol, Severity, Status, Subject
 from scanner.waivers import EXPIRING_SOON_DAYS, expiring
 
 
@@ -61,13 +61,13 @@ class ServiceStatus:
         return self.states[-1][1]
 
 
-def in_maintenance(service: Service, moment: dt.datetime,
+def in_maintenance(service: Subject, moment: dt.datetime,
                    windows: Sequence[MaintenanceWindow]) -> bool:
     return any(w.start <= moment <= w.end and (not w.hosts or service.host in w.hosts)
                for w in windows)
 
 
-def state_of(result: ScanResult, service: Service,
+def state_of(result: ScanResult, service: Subject,
              windows: Sequence[MaintenanceWindow] = ()) -> State:
     if in_maintenance(service, result.started_at, windows):
         return State.MAINTENANCE

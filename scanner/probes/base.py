@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from scanner.facts import FactSpec
-from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol, SshAccess
+from scanner.models import (
+    Fact,
+    NetworkService,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+    Subject,
+)
 from scanner.netaddr import is_ip
 from scanner.probes.scan_rate import DEFAULT as DEFAULT_RATE
 from scanner.probes.scan_rate import ScanRate
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from scanner.probes.tunnel import Connector
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 class ProbeFailure(Exception):
@@ -53,8 +61,8 @@ class ProbeFailure(Exception):
 class ProbeTarget:
     """Where to connect: always an IP address (no DNS lookup happens in probes).
 
-    Zone pairs (flow) and mail domains (spf) have no address of their own: their probes read
-    what they need from `context` (inventory values such as flow.required or spf.ips).
+    Zone pairs and mail domains have no address of their own: their probes read what they
+    need from the typed `subject` (`subject_as(ZonePair)`: its destinations, ports, vantage).
     """
 
     address: str | None
@@ -63,7 +71,15 @@ class ProbeTarget:
     sni: str | None  # a DNS name, never an IP literal (RFC 6066)
     expected_name: str  # the DNS name or IP address the certificate must match
     host: str = ""  # the subject's name in the inventory (host, "zoneA->zoneB", domain)
-    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    subject: Subject | None = None  # what the inventory says of it, typed
+
+    def subject_as(self, kind: type[S]) -> S:
+        """The subject, as the kind the probe works on; else a `bad_input` failure."""
+        if not isinstance(self.subject, kind):
+            got = type(self.subject).__name__ if self.subject is not None else "nothing"
+            raise ProbeFailure(f"{self.host or 'this subject'} is a {got}, not a "
+                               f"{kind.__name__}", ReasonCategory.BAD_INPUT)
+        return self.subject
 
     def __post_init__(self) -> None:
         if self.address is not None:
@@ -81,8 +97,6 @@ class ProbeOptions:
     dns_server: str | None = None  # "address[:port]" for SPF look-ups; None: system resolver
     http_samples: int = 10  # requests for the response-time percentile
     flow_sweep: bool = False  # local vantage: nmap over `ports` instead of the candidate ports
-    vantages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> SSH settings
-    ssh_access: Mapping[str, SshAccess] = field(default_factory=dict)  # host -> host-check login
     trust_on_first_use: bool = False  # host checks: accept (and record) unknown host keys
     scan_rate: ScanRate = DEFAULT_RATE  # the exposure scan's pace (--scan-rate)
     exposure_hosts: tuple[str, ...] = ()  # addresses port-scanned in this scan: one nmap run
@@ -112,7 +126,7 @@ class ProbeContext:
         """Open a TCP connection to the target's address (never a DNS lookup).
 
         The connection starts where the service's clients are: from here, or through the
-        SSH vantage its context names (`probe.vantage`), as a direct-tcpip channel handed
+        SSH vantage of its `clients` zone, as a direct-tcpip channel handed
         over as a socket (scanner/probes/tunnel.py). Probes cannot tell the difference, so
         the same TLS, certificate and HTTP code runs over both; the budget, the time limits
         and the SNI rule are the same. The SSH session itself counts as one connection.
@@ -130,7 +144,9 @@ class ProbeContext:
 
         with self._lock:
             if self._connector is None:
-                self._connector = connector_for(target.context, self.options.vantages,
+                clients = (target.subject.clients
+                           if isinstance(target.subject, NetworkService) else None)
+                self._connector = connector_for(clients.vantage if clients else None,
                                                 self.timeout)
                 self.connections += self._connector.label != "local"  # the SSH session
             self.connections += 1

@@ -15,12 +15,18 @@ import dns.exception
 import dns.resolver
 
 from scanner.facts import FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import (
+    Fact,
+    NetworkService,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf import make_resolver
 
 NAME = "dns.addresses"
-DECLARED = "host.address"  # the context value the inventory sets when both are declared
 
 
 def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: float
@@ -71,7 +77,8 @@ class DnsMigrationProbe:
         if target.sni is None:
             return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
                          reason="the inventory declares no DNS name for this host")]
-        if DECLARED not in target.context:
+        subject = target.subject
+        if not isinstance(subject, NetworkService) or subject.address is None:
             return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
                          reason="the inventory declares no address for this host (its name is "
                                 "resolved to reach it)")]

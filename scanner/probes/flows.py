@@ -1,7 +1,7 @@
 """The flows probe: which TCP connections succeed from a zone's vantage point to another zone.
 
-Every destination host of the zone pair is tried on every candidate port (`flow.ports`: the
-declared flows, the destination roles' ports and common ports), from the scanner itself
+Every destination host of the zone pair is tried on every candidate port (`ZonePair.ports`:
+the declared flows, the destination roles' ports and common ports), from the scanner itself
 (`local`) or from an SSH vantage point. With `--flow-sweep`, the local vantage sweeps every port
 of `--ports` with nmap instead: one connect scan for the pair's destinations, at --scan-rate.
 Refused and timed out (filtered) connections are both "not open"; the summary counts them.
@@ -9,7 +9,6 @@ Refused and timed out (filtered) connections are both "not open"; the summary co
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from collections import Counter
@@ -17,7 +16,15 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from scanner.facts import FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import (
+    Fact,
+    LocalVantage,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+    ZonePair,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
@@ -51,42 +58,43 @@ class FlowsProbe:
         return [self._gather(target, ctx)]  # failures: caught by the engine
 
     def _gather(self, target: ProbeTarget, ctx: ProbeContext) -> Fact:
-        vantage = _vantage(target)
-        hosts = _destinations(target)
-        ports = _ports(target)
+        pair = target.subject_as(ZonePair)
+        if pair.vantage is None:
+            raise ProbeFailure(f"zone {pair.source} has no vantage point to test flows from",
+                               ReasonCategory.BAD_INPUT)
+        vantage = pair.vantage
+        ports = sorted(set(pair.ports))
         names: dict[str, list[str]] = {}  # address -> host names (hosts may share one)
-        for name, address in hosts.items():
-            names.setdefault(address, []).append(name)
+        for d in pair.destinations:
+            if d.address is not None:
+                names.setdefault(d.address, []).append(d.host)
         attempts = [(address, port) for address in names for port in ports]
-        unplaced = sorted({r.partition(":")[0] for r in target.context.get("flow.required", ())}
-                          - set(hosts))
+        placed = {d.host for d in pair.destinations if d.address is not None}
+        unplaced = sorted({r.host for r in pair.required} - placed)
         if unplaced:  # a required flow that cannot be tried is unknown, not missing
             raise ProbeFailure(f"no address for {', '.join(unplaced)}: flows to "
                                f"{'it' if len(unplaced) == 1 else 'them'} cannot be tested",
                                ReasonCategory.BAD_INPUT)
         if not attempts:
             return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
-                        summary=f"from vantage {vantage}: no destination host with an address")
+                        summary=f"from vantage {vantage.name}: no destination host with an "
+                                "address")
         sweep = ""
-        if vantage == LOCAL and ctx.options.flow_sweep:
+        if isinstance(vantage, LocalVantage) and ctx.options.flow_sweep:
             if find_nmap() is None:
                 raise ProbeFailure(f"--flow-sweep needs nmap: {INSTALL_HINT}",
                                    ReasonCategory.TOOL_MISSING)
             states, sweep = local_sweep(list(names), ports, ctx)
             times: dict[Attempt, int] = {}
             how, label = "local (the scanner)", "local"
-        elif vantage == LOCAL:
+        elif isinstance(vantage, LocalVantage):
             states, times = local_attempts(attempts, ctx)
             how, label = "local (the scanner), candidate ports", "local"
         else:
-            settings = ctx.options.vantages.get(vantage)
-            if settings is None:
-                raise ProbeFailure(f"vantage {vantage} has no SSH settings in this scan",
-                                   ReasonCategory.BAD_INPUT)
-            remote = ssh_attempts(vantage, settings, attempts, ctx.timeout, ctx.deadline)
+            remote = ssh_attempts(vantage, attempts, ctx.timeout, ctx.deadline)
             ctx.connections += 1  # the SSH session
             states, times = remote.states, {}
-            label = f"{vantage} (ssh {settings.get('user')}@{settings.get('address')})"
+            label = f"{vantage.name} (ssh {vantage.user}@{vantage.address})"
             how = f"{label}, {remote.tool}"
         opened = []
         for address, port in sorted(states):
@@ -100,39 +108,6 @@ class FlowsProbe:
                    else _summary(how, len(names), len(ports), states))
         return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=tuple(opened),
                     summary=summary)
-
-
-def _vantage(target: ProbeTarget) -> str:
-    values = target.context.get("flow.vantage", ())
-    if len(values) != 1 or not values[0]:
-        raise ProbeFailure(f"{target.host or 'this subject'} names no vantage point "
-                           "(flow.vantage)", ReasonCategory.BAD_INPUT)
-    return values[0]
-
-
-def _destinations(target: ProbeTarget) -> dict[str, str]:
-    """Host name -> IP address, from `flow.destinations` ("web1=203.0.113.10")."""
-    out: dict[str, str] = {}
-    for item in target.context.get("flow.destinations", ()):
-        name, sep, address = item.partition("=")
-        try:
-            if not (sep and name):
-                raise ValueError(item)
-            out[name] = str(ipaddress.ip_address(address))
-        except ValueError:
-            raise ProbeFailure(f"bad flow destination {item!r}: expected NAME=IP",
-                               ReasonCategory.BAD_INPUT) from None
-    return out
-
-
-def _ports(target: ProbeTarget) -> list[int]:
-    ports = set()
-    for text in target.context.get("flow.ports", ()):
-        if not text.isdigit() or not 0 < int(text) < 65536:
-            raise ProbeFailure(f"bad candidate port {text!r} in flow.ports",
-                               ReasonCategory.BAD_INPUT)
-        ports.add(int(text))
-    return sorted(ports)
 
 
 def local_sweep(addresses: Sequence[str], candidates: Sequence[int], ctx: ProbeContext

@@ -19,7 +19,14 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from scanner import __version__
 from scanner.facts import REDIRECT_SCHEMES, WEB, FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import (
+    Fact,
+    NetworkService,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, exception_category
 
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
@@ -300,8 +307,11 @@ class Web:
         another port of the same host answers: the host is up, the firewall drops this port.
         When none answers, the host may be down: that cannot be decided (an error)."""
         seen = []
-        for text in self.target.context.get("http.companion_ports", ()):
-            other = replace(self.target, port=int(text))
+        subject = self.target.subject
+        companions = subject.companion_ports if isinstance(subject, NetworkService) else ()
+        for number in companions:
+            text = str(number)
+            other = replace(self.target, port=number)
             try:
                 self.ctx.connect(other).close()
             except ProbeFailure as failure:
@@ -313,9 +323,9 @@ class Web:
                 answer = f"port {text} of the same host accepted a connection"
             return "filtered", (f"{exc} (no answer: dropped by a firewall) while {answer}: "
                                 f"port {self.target.port} is filtered, not open")
-        companions = f" ({'; '.join(seen)})" if seen else " (no other port of it is declared)"
+        tried = f" ({'; '.join(seen)})" if seen else " (no other port of it is declared)"
         raise ProbeFailure(f"{exc}; the host did not answer on any other port either"
-                           f"{companions}: filtered or down cannot be told apart",
+                           f"{tried}: filtered or down cannot be told apart",
                            ReasonCategory.TIMEOUT) from exc
 
 
@@ -337,7 +347,8 @@ def _front(web: Web, names: list[str]) -> list[Fact]:
 
 
 def _protected(web: Web, names: list[str]) -> list[Fact]:
-    paths = web.target.context.get("http.protected_urls", ())
+    subject = web.target.subject
+    paths = subject.protected_urls if isinstance(subject, NetworkService) else ()
     if not paths:
         return [Fact(name=n, status=NA, reason="no protected URLs declared for this service")
                 for n in names]

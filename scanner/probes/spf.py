@@ -20,7 +20,14 @@ import dns.resolver
 
 from scanner import netaddr
 from scanner.facts import SPF_RESULTS, FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import (
+    Fact,
+    MailDomain,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
 
@@ -232,8 +239,9 @@ class SpfProbe:
             known: Mapping[str, Fact]) -> list[Fact]:
         if "spf.results" not in wanted:
             return []
-        domain, ips = target.host.rstrip("."), tuple(target.context.get("spf.ips", ()))
         try:
+            mail = target.subject_as(MailDomain)
+            domain, ips = mail.domain.rstrip("."), mail.ips
             if not ips:
                 raise ProbeFailure(f"no sending IPs declared for {domain} (spf.ips)",
                                    ReasonCategory.BAD_INPUT)

@@ -17,18 +17,15 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Mapping
 from typing import Protocol
 
 import paramiko
 
-from scanner.models import ReasonCategory
+from scanner.models import ReasonCategory, Vantage, VantagePoint
 from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.vantage import open_client
 
 LOCAL = "local"
-VANTAGE_KEY = "probe.vantage"  # Service.context: the SSH vantage a service is probed from
-ZONE_KEY = "probe.zone"  # Service.context: the zone whose vantage that is
 CHUNK = 65536
 
 
@@ -69,10 +66,9 @@ class LocalConnector:
 class SshConnector:
     """direct-tcpip channels on one SSH session to the vantage, opened on first use."""
 
-    def __init__(self, name: str, settings: Mapping[str, str], timeout: float) -> None:
-        self.name, self.settings, self.timeout = name, settings, timeout
-        self.label = (f"vantage {name} (ssh {settings.get('user', '?')}@"
-                      f"{settings.get('address', '?')}, direct-tcpip)")
+    def __init__(self, vantage: Vantage, timeout: float) -> None:
+        self.vantage, self.timeout = vantage, timeout
+        self.label = f"vantage {vantage.name} (ssh {vantage.user}@{vantage.address}, direct-tcpip)"
         self._client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
         self._opening = threading.Lock()  # one channel open at a time: see _Refusals
@@ -83,7 +79,7 @@ class SshConnector:
         with self._lock:
             if self._client is None:
                 self.sessions += 1
-                self._client, _ = open_client(self.name, self.settings, self.timeout, deadline)
+                self._client, _ = open_client(self.vantage, self.timeout, deadline)
                 transport = self._client.get_transport()
                 if transport is not None:  # its own log: the vantage's reasons, kept quiet
                     transport.set_log_channel(f"rempart.tunnel.{id(self)}")
@@ -93,13 +89,13 @@ class SshConnector:
                     log.addHandler(self._refusals)
             transport = self._client.get_transport()
         if transport is None or not transport.is_active():
-            raise ProbeFailure(f"SSH connection to vantage {self.name} closed",
+            raise ProbeFailure(f"SSH connection to vantage {self.vantage.name} closed",
                                ReasonCategory.UNREACHABLE)
         return transport
 
     def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
         transport = self._transport(deadline)
-        where = f"{address}:{port} through vantage {self.name}"
+        where = f"{address}:{port} through vantage {self.vantage.name}"
         wait = max(0.05, min(timeout, deadline - time.monotonic()))
         try:
             with self._opening:
@@ -111,7 +107,7 @@ class SshConnector:
                     said = self._refusals.last
         except paramiko.ChannelException as exc:  # the vantage could not connect
             if exc.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
-                raise ProbeFailure(f"vantage {self.name} refuses TCP forwarding (sshd "
+                raise ProbeFailure(f"vantage {self.vantage.name} refuses TCP forwarding (sshd "
                                    "AllowTcpForwarding must allow local forwarding)",
                                    ReasonCategory.NOT_PERMITTED) from None
             text = said or str(exc.text or exc)
@@ -128,7 +124,7 @@ class SshConnector:
             raise ProbeFailure(f"connection to {where} failed: {exc}",
                                ReasonCategory.PROTOCOL_ERROR) from None
         except (EOFError, OSError) as exc:
-            raise ProbeFailure(f"SSH connection to vantage {self.name} failed: {exc}",
+            raise ProbeFailure(f"SSH connection to vantage {self.vantage.name} failed: {exc}",
                                ReasonCategory.UNREACHABLE) from None
         ours, theirs = socket.socketpair()
         ours.settimeout(timeout)
@@ -191,14 +187,8 @@ def _pump(sock: socket.socket, chan: paramiko.Channel) -> None:
         sock.close()
 
 
-def connector_for(context: Mapping[str, tuple[str, ...]],
-                  vantages: Mapping[str, Mapping[str, str]], timeout: float) -> Connector:
-    """The service's vantage (its context's probe.vantage), or here."""
-    names = context.get(VANTAGE_KEY, ())
-    if not names or names[0] in ("", LOCAL):
-        return LocalConnector()
-    settings = vantages.get(names[0])
-    if settings is None:
-        raise ProbeFailure(f"vantage {names[0]} has no SSH settings in this scan",
-                           ReasonCategory.BAD_INPUT)
-    return SshConnector(names[0], settings, timeout)
+def connector_for(vantage: VantagePoint | None, timeout: float) -> Connector:
+    """Connections from the service's clients' vantage: an SSH host, or here."""
+    if isinstance(vantage, Vantage):
+        return SshConnector(vantage, timeout)
+    return LocalConnector()

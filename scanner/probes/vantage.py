@@ -11,7 +11,7 @@ import ipaddress
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -26,7 +26,7 @@ from scanner.limits import (
     describe,
     read_bounded,
 )
-from scanner.models import ReasonCategory
+from scanner.models import ReasonCategory, Vantage
 from scanner.probes.base import ProbeFailure
 
 TOOLS = ("bash", "nc")  # preference order
@@ -267,13 +267,12 @@ def _state(tool: str, code: int, vantage: str) -> State:
     return State.TIMEOUT if code in (124, 137) else State.REFUSED
 
 
-def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Attempt],
-                 timeout: float, deadline: float, tools: Sequence[str] = TOOLS
-                 ) -> RemoteResult:
-    """Run the attempts from the vantage `name`; every failure is a ProbeFailure."""
+def ssh_attempts(vantage: Vantage, attempts: Sequence[Attempt], timeout: float,
+                 deadline: float, tools: Sequence[str] = TOOLS) -> RemoteResult:
+    """Run the attempts from the vantage; every failure is a ProbeFailure."""
     seconds = max(1, math.ceil(min(timeout, 2.0)))
     script = remote_script(attempts, seconds, tools)
-    client, where = open_client(name, settings, timeout, deadline)
+    client, where = open_client(vantage, timeout, deadline)
     transport = client.get_transport()
     try:
         batches = math.ceil(len(attempts) / BATCH)
@@ -286,7 +285,7 @@ def ssh_attempts(name: str, settings: Mapping[str, str], attempts: Sequence[Atte
     if status != 0:
         raise ProbeFailure(f"the connection test on vantage {where} exited with status {status}",
                            ReasonCategory.PROTOCOL_ERROR)
-    return parse_output(out, attempts, name)
+    return parse_output(out, attempts, vantage.name)
 
 
 def load_known_hosts(client: paramiko.SSHClient, path: str) -> None:
@@ -306,21 +305,16 @@ def load_known_hosts(client: paramiko.SSHClient, path: str) -> None:
                 keys.add(host, entry.key.get_name(), entry.key)
 
 
-def open_client(name: str, settings: Mapping[str, str], timeout: float, deadline: float
+def open_client(vantage: Vantage, timeout: float, deadline: float
                 ) -> tuple[paramiko.SSHClient, str]:
-    """An SSH connection to the vantage `name` (key auth, host key checked against its
-    known_hosts) and how to name it in messages; every failure is a ProbeFailure."""
-    try:
-        address, user = settings["address"], settings["user"]
-        port = int(settings.get("port", "22"))
-        key_file = os.path.expanduser(settings["key_file"])  # inventories write ~/.ssh/...
-        known_hosts = os.path.expanduser(settings["known_hosts"])
-    except (KeyError, ValueError) as exc:
-        raise ProbeFailure(f"vantage {name}: incomplete SSH settings ({exc})",
-                           ReasonCategory.BAD_INPUT) from None
-    where = f"{name} ({address})"
-    client = connect_client(Login(where=where, address=address, port=port, user=user,
-                                  key_file=key_file, known_hosts=known_hosts),
+    """An SSH connection to the vantage (key auth, host key checked against its known_hosts)
+    and how to name it in messages; every failure is a ProbeFailure."""
+    where = f"{vantage.name} ({vantage.address})"
+    client = connect_client(Login(where=where, address=vantage.address, port=vantage.port,
+                                  user=vantage.user,
+                                  # inventories write ~/.ssh/...
+                                  key_file=os.path.expanduser(vantage.key_file),
+                                  known_hosts=os.path.expanduser(vantage.known_hosts)),
                             timeout, deadline)
     return client, where
 

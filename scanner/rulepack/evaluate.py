@@ -13,17 +13,17 @@ from scanner.models import (
     MessageKey,
     ProbeStatus,
     RuleResult,
-    Service,
     Status,
+    Subject,
 )
 from scanner.rulepack.conditions import Dynamic, Outcome, evaluate_condition
 from scanner.rulepack.model import Check, Condition, Operand, Rule
 
 
-def evaluate_rule(rule: Rule, service: Service, facts: Mapping[str, Fact], dyn: Dynamic
+def evaluate_rule(rule: Rule, service: Subject, facts: Mapping[str, Fact], dyn: Dynamic
                   ) -> RuleResult:
     info = rule.info
-    dyn = replace(dyn, context=service.context)
+    dyn = replace(dyn, context=service.references())
 
     def result(status: Status, key: MessageKey, evidence: tuple[Evidence, ...] = (),
                fact: str | None = None) -> RuleResult:

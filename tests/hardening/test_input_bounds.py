@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from scanner.cli import main
 from scanner.limits import MAX_YAML_BYTES, InputTooLarge, read_bounded
+from scanner.models import Vantage
 from scanner.probes.base import ProbeFailure
 from scanner.probes.vantage import ssh_attempts
 from scanner.rulepack.loader import load_pack
@@ -174,13 +175,13 @@ def test_vantage_files_that_never_end_are_refused(tmp_path: Path, what: str) -> 
     known.write_text("")
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    settings = {"address": "127.0.0.1", "port": "1", "user": "u", "key_file": str(key),
-                "known_hosts": str(known), what: str(fifo)}
+    vantage = Vantage(name="v", address="127.0.0.1", port=1, user="u", key_file=str(key),
+                      known_hosts=str(known)).model_copy(update={what: str(fifo)})
     outcome: list[BaseException] = []
 
     def attempt() -> None:
         try:
-            ssh_attempts("v", settings, [("127.0.0.1", 80)], 1.0, 1e12)
+            ssh_attempts(vantage, [("127.0.0.1", 80)], 1.0, 1e12)
         except BaseException as exc:
             outcome.append(exc)
 

@@ -18,28 +18,34 @@ from reports.html import render_html
 from reports.html_network import network_view
 from scanner.models import (
     Evidence,
+    ExposedHost,
     Fact,
     FactValue,
     Flow,
     Host,
+    LocalVantage,
+    MailDomain,
     Message,
     MessageKey,
+    NetworkService,
     Observation,
     ProbeRun,
     ProbeStatus,
     RuleResult,
     ScanResult,
-    Service,
     ServiceProtocol,
     ServiceReport,
     Status,
+    Subject,
     Vantage,
     Zone,
+    ZonePair,
 )
 from scanner.rulepack.loader import load_pack
 from tests.html import tools
 from tests.html.parse import parse, part_ids, section
 from tests.reports.sample import make_sample_result
+from tests.subjects import zone_pair
 
 HOSTILE_PRODUCT = 'http-proxy <script>alert("port")</script> "><img src=x onerror=alert(3)>'
 REDIS = "redis Redis key-value store 7.0.15"
@@ -58,24 +64,25 @@ def _fact(name: str, value: FactValue) -> Fact:
     return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary=f"{name} seen")
 
 
-def _subject(host: str, protocol: ServiceProtocol, address: str | None = None, port: int = 0,
-             role: str | None = None, **context: tuple[str, ...]) -> Service:
-    return Service(host=host, address=address, dns_name=None, port=port, protocol=protocol,
-                   role=role, context={k.replace("_", ".", 1): v for k, v in context.items()})
 
 
 ROLES = {"web": ("443/tcp", "80/tcp"), "mail": ("25/tcp",), "api": ("8443/tcp",),
          "db": ("5432/tcp",)}
 
 
-def _ports(host: str, address: str, role: str) -> Service:
-    return _subject(host, ServiceProtocol.HOST, address, role=role,
-                    role_allowed_ports=ROLES[role])
+def _ports(host: str, address: str, role: str) -> ExposedHost:
+    return ExposedHost(host=host, address=address, dns_name=None, role=role,
+                       allowed_ports=ROLES[role])
 
 
-def _pair(src: str, dst: str, required: tuple[str, ...], vantage: str) -> Service:
-    return _subject(f"{src}->{dst}", ServiceProtocol.FLOW, flow_required=required,
-                    flow_vantage=(vantage,) if vantage else ())
+DMZ_PROBE = Vantage(name="dmz-probe", address="203.0.113.50", user="rempart",
+                    key_file="/etc/rempart/id_ed25519", known_hosts="/etc/rempart/known_hosts")
+
+
+def _pair(src: str, dst: str, required: tuple[str, ...], vantage: str) -> ZonePair:
+    point = {"local": LocalVantage(), "dmz-probe": DMZ_PROBE}.get(vantage)
+    pair = zone_pair(required, source=src, destination=dst)
+    return pair.model_copy(update={"vantage": point})
 
 
 PAIRS = {
@@ -86,8 +93,9 @@ PAIRS = {
     "dmz->data": _pair("dmz", "data", ("db1:5432/tcp",), "dmz-probe"),
     "dmz->legacy": _pair("dmz", "legacy", (), "dmz-probe"),
 }
-SPF = _subject("clinique-exemple.test", ServiceProtocol.SPF, spf_ips=("203.0.113.25",))
-PORTAL_HTTP = _subject("portal", ServiceProtocol.HTTP, "203.0.113.10", 80, "web")
+SPF = MailDomain(domain="clinique-exemple.test", ips=("203.0.113.25",))
+PORTAL_HTTP = NetworkService(host="portal", address="203.0.113.10", dns_name=None, port=80,
+                             protocol=ServiceProtocol.HTTP, role="web")
 
 
 def _flows(key: str, *pairs: tuple[str, str]) -> ServiceReport:
@@ -96,13 +104,13 @@ def _flows(key: str, *pairs: tuple[str, str]) -> ServiceReport:
                          probes=(run,))
 
 
-def _open_ports(subject: Service, *pairs: tuple[str, str]) -> ServiceReport:
+def _open_ports(subject: ExposedHost, *pairs: tuple[str, str]) -> ServiceReport:
     run = ProbeRun(probe="ports", status=ProbeStatus.COMPLETED, connections=1, seconds=8.0)
     return ServiceReport(service=subject, facts=(_fact("ports.open", _obs(*pairs)),),
                          probes=(run,))
 
 
-def _error(subject: Service, fact: str, probe: str, reason: str) -> ServiceReport:
+def _error(subject: Subject, fact: str, probe: str, reason: str) -> ServiceReport:
     return ServiceReport(
         service=subject, facts=(Fact(name=fact, status=ProbeStatus.ERROR, reason=reason),),
         probes=(ProbeRun(probe=probe, status=ProbeStatus.ERROR, reason=reason),))
@@ -124,12 +132,13 @@ def make_network_result() -> ScanResult:
     mail_ports = _ports("mail", "203.0.113.25", "mail")
     legacy_ports = _ports("legacy-api", "198.51.100.5", "api")
     db_ports = _ports("db1", "198.51.100.7", "db")
-    extra = {"portal": (portal_ports, PORTAL_HTTP), "mail": (mail_ports,),
-             "legacy-api": (legacy_ports,)}
-    hosts = tuple(h.model_copy(update={"services": h.services + extra[h.name]})
+    exposure = {"portal": portal_ports, "mail": mail_ports, "legacy-api": legacy_ports}
+    port80 = {"portal": (PORTAL_HTTP,)}
+    hosts = tuple(h.model_copy(update={"services": h.services + port80.get(h.name, ()),
+                                       "exposure": exposure[h.name]})
                   for h in inv.hosts)
     db1 = Host(name="db1", address="198.51.100.7", dns_name=None, role="db",
-               services=(db_ports,))
+               services=(), exposure=db_ports)
     inventory = inv.model_copy(update={
         "hosts": (*hosts, db1),
         "roles": ROLES,
@@ -141,9 +150,7 @@ def make_network_result() -> ScanResult:
                   Flow(source="internet", destination="legacy", port="8443/tcp"),
                   Flow(source="partners", destination="dmz", port="443/tcp"),
                   Flow(source="dmz", destination="data", port="5432/tcp")),
-        "vantages": (Vantage(name="dmz-probe", address="203.0.113.50", user="rempart",
-                             key_file="/etc/rempart/id_ed25519",
-                             known_hosts="/etc/rempart/known_hosts"),),
+        "vantages": (DMZ_PROBE,),
         "subjects": (*PAIRS.values(), SPF),
     })
     portal_https = next(s for s in base.services if s.service.key == "portal:443/https")
@@ -346,9 +353,9 @@ def test_exposed_ports_per_host(net_en: str) -> None:
 
 def test_allowed_port_that_is_not_open_is_noted(net: ScanResult) -> None:
     db = next(h for h in net.inventory.hosts if h.name == "db1")
-    closed = db.services[0].model_copy(update={"context": {
-        "role.allowed_ports": ("5432/tcp", "22/tcp")}})
-    hosts = tuple(h.model_copy(update={"services": (closed,)}) if h is db else h
+    assert db.exposure is not None
+    closed = db.exposure.model_copy(update={"allowed_ports": ("5432/tcp", "22/tcp")})
+    hosts = tuple(h.model_copy(update={"exposure": closed}) if h is db else h
                   for h in net.inventory.hosts)
     html = render_html(net.model_copy(update={
         "inventory": net.inventory.model_copy(update={"hosts": hosts})}))

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from scanner.engine import run_probe
-from scanner.models import ProbeStatus, ReasonCategory, Service, ServiceProtocol, Status
-from scanner.probes.base import ProbeContext, ProbeTarget
+from scanner.engine import probe_target, run_probe
+from scanner.models import NetworkService, ProbeStatus, ReasonCategory, ServiceProtocol, Status
+from scanner.probes.base import ProbeContext
 from scanner.probes.http import HttpProbe
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
@@ -41,22 +41,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         built.close()
 
 
-def port80(lab: Lab, host: str, companions: tuple[str, ...]) -> Service:
-    return Service(host=host, address=lab.host(host), dns_name="www.lab.test", port=80,
-                   protocol=ServiceProtocol.HTTP,
-                   context={"http.companion_ports": companions} if companions else {})
+def port80(lab: Lab, host: str, companions: tuple[int, ...]) -> NetworkService:
+    return NetworkService(host=host, address=lab.host(host), dns_name="www.lab.test", port=80,
+                          protocol=ServiceProtocol.HTTP, companion_ports=companions)
 
 
-def probe(service: Service) -> tuple[list[Status], dict[str, str]]:
-    target = ProbeTarget(service.address, 80, ServiceProtocol.HTTP, service.dns_name,
-                         service.dns_name or "", service.host, service.context)
+def probe(service: NetworkService) -> tuple[list[Status], dict[str, str]]:
+    target = probe_target(service, service.address)
     ctx = ProbeContext(timeout=0.5, deadline=time.monotonic() + 20)
     facts = {f.name: f for f in run_probe(HttpProbe(), target, FRONT, ctx)}
     rule = next(r for r in build_ruleset([load_pack("network-baseline")]).rules
                 if r.info.id == "NET-HTTP-001")
     result = evaluate_rule(rule, service, facts,
                            Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None))
-    assert ctx.connections <= 2 + len(service.context.get("http.companion_ports", ()))
+    assert ctx.connections <= 2 + len(service.companion_ports)
     statuses = [f.status for f in facts.values()]
     return [result.status, *statuses], {"reason": facts["http.status"].reason or "",
                                         "category": str(facts["http.status"].category),
@@ -65,7 +63,7 @@ def probe(service: Service) -> tuple[list[Status], dict[str, str]]:
 
 
 def test_dropped_port_80_of_a_live_host_is_filtered_not_open(lab: Lab) -> None:
-    got, text = probe(port80(lab, "web1", ("443",)))
+    got, text = probe(port80(lab, "web1", (443,)))
     assert got == [Status.NOT_APPLICABLE] + [ProbeStatus.NOT_APPLICABLE] * 3
     assert text["reason"] == "filtered"
     assert text["evidence"] == "fact_not_applicable"  # the fact's reason: "filtered"
@@ -74,7 +72,7 @@ def test_dropped_port_80_of_a_live_host_is_filtered_not_open(lab: Lab) -> None:
 
 
 def test_dropped_port_80_without_any_answer_is_an_error(lab: Lab) -> None:
-    for host, companions in (("dead1", ("443",)), ("web1", ())):
+    for host, companions in (("dead1", (443,)), ("web1", ())):
         got, text = probe(port80(lab, host, companions))
         assert got == [Status.ERROR] + [ProbeStatus.ERROR] * 3, host
         assert text["category"] == ReasonCategory.TIMEOUT, text

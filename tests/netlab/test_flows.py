@@ -12,23 +12,29 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from reports.wording import Wording
 from scanner.cli import probe_options
-from scanner.engine import ScanOptions, run_probe, run_scan
+from scanner.engine import ScanOptions, probe_target, run_probe, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import (
+    FlowDestination,
     ListValue,
+    LocalVantage,
     Observation,
     ProbeStatus,
     ReasonCategory,
+    RequiredFlow,
     ScanResult,
-    ServiceProtocol,
     Status,
+    Vantage,
+    VantagePoint,
+    ZonePair,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeOptions, ProbeTarget
 from scanner.probes.flows import FlowsProbe
@@ -39,6 +45,7 @@ from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from tests.errors import assert_error
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
+from tests.subjects import zone_pair
 
 WANTED = frozenset({"flows.open"})
 ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
@@ -56,17 +63,19 @@ OPEN = {"users->presentation": {"web1:443/tcp"}, "users->edition": set(),
         "presentation->edition": set()}
 
 
-def ctx(timeout: float = 1.0, budget: float = 30.0, vantages: dict[str, dict[str, str]]
-        | None = None) -> ProbeContext:
+def ctx(timeout: float = 1.0, budget: float = 30.0) -> ProbeContext:
     return ProbeContext(timeout=timeout, deadline=time.monotonic() + budget,
-                        options=ProbeOptions(vantages=vantages or {}))
+                        options=ProbeOptions())
 
 
-def subject(vantage: str, destinations: list[str], ports: list[int],
+def subject(vantage: VantagePoint | None, destinations: list[str], ports: list[int],
             required: tuple[str, ...] = ()) -> ProbeTarget:
-    return ProbeTarget(None, 0, ServiceProtocol.FLOW, None, "", host="a->b", context={
-        "flow.vantage": (vantage,), "flow.destinations": tuple(destinations),
-        "flow.ports": tuple(str(p) for p in ports), "flow.required": required})
+    """A zone pair's probe target; destinations as NAME=IP."""
+    hosts = dict(d.split("=", 1) for d in destinations)
+    return probe_target(zone_pair(required, dict(hosts), ports, vantage, "a", "b"), None)
+
+
+LOCAL = LocalVantage()
 
 
 # ---------------------------------------------------------------- no lab needed
@@ -122,7 +131,7 @@ def _loopback_pair() -> tuple[socket.socket, socket.socket, int, int]:
 def test_local_vantage_tries_the_candidates() -> None:
     listener, closed, port, shut = _loopback_pair()
     with listener, closed:
-        facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
+        facts = run_probe(FlowsProbe(), subject(LOCAL, ["lo=127.0.0.1"], [port, shut]), WANTED,
                                  ctx())
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
@@ -145,7 +154,7 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
     probe_ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + 30,
                              options=ProbeOptions(ports=f"{extra}", flow_sweep=True))
     with listener, closed, other:
-        facts = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [port, shut]), WANTED,
+        facts = run_probe(FlowsProbe(), subject(LOCAL, ["lo=127.0.0.1"], [port, shut]), WANTED,
                                  probe_ctx)
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason
     assert isinstance(facts[0].value, tuple)
@@ -176,7 +185,7 @@ def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.Monkey
     probe_ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + 30,
                              options=ProbeOptions(ports="1-100", flow_sweep=True))
     with one, two:
-        (fact,) = FlowsProbe().run(subject("local", [f"a={first}", f"b={second}"], ports),
+        (fact,) = FlowsProbe().run(subject(LOCAL, [f"a={first}", f"b={second}"], ports),
                                    WANTED, probe_ctx, {})
     assert fact.status is ProbeStatus.COMPLETED, fact.reason
     assert isinstance(fact.value, tuple)
@@ -186,21 +195,30 @@ def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize(("target", "error"), [
-    (subject("local", ["web1=app.example"], [443]), "bad flow destination"),
-    (subject("local", ["web1=127.0.0.1"], [70000]), "bad candidate port"),
-    (subject("bastion", ["web1=127.0.0.1"], [443]), "vantage bastion has no SSH settings"),
-    (subject("local", [], [443], ("web2:443/tcp",)), "no address for web2"),
+    (subject(None, ["web1=127.0.0.1"], [443]), "zone a has no vantage point to test flows from"),
+    (subject(LOCAL, [], [443], ("web2:443/tcp",)),
+     "no address for web2: flows to it cannot be tested"),
 ])
 def test_bad_subjects_are_errors(target: ProbeTarget, error: str) -> None:
     (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx())
     assert_error(fact, ReasonCategory.BAD_INPUT, error)
 
 
+@pytest.mark.parametrize("build", [
+    lambda: FlowDestination(host="web1", address="app.example"),  # a name: never resolved
+    lambda: zone_pair(ports=[70000]),
+    lambda: RequiredFlow(host="web1", port=0),
+])
+def test_malformed_zone_pairs_cannot_be_built(build: Callable[[], object]) -> None:
+    with pytest.raises(ValidationError):
+        build()
+
+
 def test_exhausted_budget_is_an_error() -> None:
-    (fact,) = run_probe(FlowsProbe(), subject("local", ["lo=127.0.0.1"], [1]), WANTED,
+    (fact,) = run_probe(FlowsProbe(), subject(LOCAL, ["lo=127.0.0.1"], [1]), WANTED,
                                ctx(budget=-1))
     assert_error(fact, ReasonCategory.BUDGET_EXHAUSTED, "budget exhausted")
-    assert run_probe(FlowsProbe(), subject("local", [], []), frozenset(), ctx()) == []
+    assert run_probe(FlowsProbe(), subject(LOCAL, [], []), frozenset(), ctx()) == []
 
 
 # ---------------------------------------------------------------- the namespace lab
@@ -276,7 +294,9 @@ def test_flow_matrix_end_to_end(lab: Lab) -> None:
     assert missing.missing == ("web1:443/tcp",)
     assert "missing: web1:443/tcp" in words.decisive(missing)
     assert "edit-jump" in _how(result, "edition->presentation")
-    ports = len(result.service("users->presentation/flow").service.context["flow.ports"])
+    pair = result.service("users->presentation/flow").service
+    assert isinstance(pair, ZonePair)
+    ports = len(pair.ports)
     summaries = {p: result.service(f"{p}/flow").fact("flows.open").summary  # type: ignore[union-attr]
                  for p in pairs}
     assert summaries["users->presentation"].startswith("from vantage local (the scanner)")
@@ -307,10 +327,10 @@ def test_wrong_known_hosts_gives_errors_not_passes(lab: Lab) -> None:
         "(changed key or man in the middle): it presented ssh-ed25519 SHA256:")
 
 
-def settings(lab: Lab, **change: str) -> dict[str, str]:
-    base = {"address": lab.zones["admins"].mgmt or "", "port": "22", "user": lab.user,
-            "key_file": str(lab.key), "known_hosts": str(lab.known_hosts)}
-    return base | change
+def settings(lab: Lab, **change: str | int) -> Vantage:
+    base = Vantage(name="bastion", address=lab.zones["admins"].mgmt or "", port=22,
+                   user=lab.user, key_file=str(lab.key), known_hosts=str(lab.known_hosts))
+    return base.model_copy(update=change)
 
 
 def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
@@ -328,12 +348,12 @@ def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
                 "SSH authentication to bastion"),
         "no key": (settings(lab, key_file=str(tmp_path / "nope")), ReasonCategory.BAD_INPUT,
                    "key file"),
-        "port": (settings(lab, port="2222"), ReasonCategory.UNREACHABLE,  # the vantage
+        "port": (settings(lab, port=2222), ReasonCategory.UNREACHABLE,  # the vantage
                  f"SSH connection to bastion ({address}) port 2222"),
     }
-    target = subject("bastion", [f"web1={lab.host('web1')}"], [443])
-    for name, (values, category, reason) in cases.items():
-        (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx(vantages={"bastion": values}))
+    for name, (vantage, category, reason) in cases.items():
+        target = subject(vantage, [f"web1={lab.host('web1')}"], [443])
+        (fact,) = run_probe(FlowsProbe(), target, WANTED, ctx())
         assert_error(fact, category, reason)
         assert (fact.reason or "").startswith(reason), (name, fact.reason)
 
@@ -341,8 +361,7 @@ def test_ssh_failures_are_reasons(lab: Lab, tmp_path: Path) -> None:
 def test_ssh_vantage_with_nc(lab: Lab) -> None:
     web1, edit1 = lab.host("web1"), lab.host("edit1")
     asked = [(web1, 22), (web1, 443), (web1, 80), (edit1, 8443)]
-    got = ssh_attempts("bastion", settings(lab), asked, 1.0, time.monotonic() + 20,
-                       tools=("nc",))
+    got = ssh_attempts(settings(lab), asked, 1.0, time.monotonic() + 20, tools=("nc",))
     assert got.tool == "nc -z"
     assert got.states == {(web1, 22): State.OPEN, (web1, 443): State.OPEN,
                           (web1, 80): State.TIMEOUT, (edit1, 8443): State.REFUSED}
@@ -351,7 +370,7 @@ def test_ssh_vantage_with_nc(lab: Lab) -> None:
 def test_ssh_vantage_with_bash_runs_no_rc_files(lab: Lab) -> None:
     web1, log = lab.host("web1"), lab.dir / "bashrc-admins.log"
     before = len(log.read_text().splitlines()) if log.exists() else 0
-    got = ssh_attempts("bastion", settings(lab), [(web1, p) for p in (22, 443, 80)], 1.0,
+    got = ssh_attempts(settings(lab), [(web1, p) for p in (22, 443, 80)], 1.0,
                        time.monotonic() + 20)
     assert got.tool == "bash /dev/tcp" and got.states[(web1, 22)] is State.OPEN
     assert len(log.read_text().splitlines()) == before + 1  # the login shell's, no more

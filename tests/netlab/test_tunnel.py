@@ -16,8 +16,15 @@ from collections.abc import Iterator
 import pytest
 
 from scanner.demo.pki import make_ca
-from scanner.engine import run_probe
-from scanner.models import ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.engine import probe_target, run_probe
+from scanner.models import (
+    ClientZone,
+    NetworkService,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+    Vantage,
+)
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.http import HttpProbe
 from scanner.probes.tls.probe import TlsProbe
@@ -55,23 +62,22 @@ def sessions(lab: Lab) -> int:
     return len(out.splitlines())
 
 
-def vantages(lab: Lab, **change: str) -> dict[str, dict[str, str]]:
-    def one(zone: str) -> dict[str, str]:
-        return {"address": lab.zones[zone].mgmt or "", "port": "22", "user": lab.user,
-                "key_file": str(lab.key), "known_hosts": str(lab.known_hosts)} | change
-    return {"bastion": one("admins"), "nofwd": one("locked")}
+def vantage(lab: Lab, name: str, **change: str | int) -> Vantage:
+    zone = {"bastion": "admins", "nofwd": "locked"}[name]
+    return Vantage(name=name, address=lab.zones[zone].mgmt or "", port=22, user=lab.user,
+                   key_file=str(lab.key), known_hosts=str(lab.known_hosts)
+                   ).model_copy(update=change)
 
 
-def through(lab: Lab, vantage: str, port: int, protocol: ServiceProtocol,
-            companions: tuple[str, ...] = (), budget: float = 20,
-            change: dict[str, str] | None = None) -> tuple[ProbeTarget, ProbeContext]:
-    context = {"probe.vantage": (vantage,)}
-    if companions:
-        context["http.companion_ports"] = companions
-    target = ProbeTarget(lab.host("web1"), port, protocol, None, lab.host("web1"), "web1",
-                         context)
-    ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + budget,
-                       options=ProbeOptions(vantages=vantages(lab, **(change or {}))))
+def through(lab: Lab, name: str, port: int, protocol: ServiceProtocol,
+            companions: tuple[int, ...] = (), budget: float = 20,
+            change: dict[str, str | int] | None = None) -> tuple[ProbeTarget, ProbeContext]:
+    web1 = NetworkService(host="web1", address=lab.host("web1"), dns_name=None, port=port,
+                          protocol=protocol, companion_ports=companions,
+                          clients=ClientZone(zone="admins",
+                                             vantage=vantage(lab, name, **(change or {}))))
+    target = probe_target(web1, web1.address)
+    ctx = ProbeContext(timeout=1.0, deadline=time.monotonic() + budget, options=ProbeOptions())
     return target, ctx
 
 
@@ -97,7 +103,7 @@ def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: La
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
     assert facts[0].reason == "port 8080 is closed (connection refused)"
-    dropped, ctx = through(lab, "bastion", 80, ServiceProtocol.HTTP, ("443",))
+    dropped, ctx = through(lab, "bastion", 80, ServiceProtocol.HTTP, (443,))
     facts = run_probe(HttpProbe(), dropped, FRONT, ctx)
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
@@ -105,17 +111,15 @@ def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: La
     assert f"{lab.host('web1')}:80 through vantage bastion timed out" in facts[0].summary
 
 
-@pytest.mark.parametrize(("vantage", "change", "reason", "category"), [
-    ("bastion", {"port": "2222"}, "SSH connection to bastion",  # the vantage is down
+@pytest.mark.parametrize(("name", "change", "reason", "category"), [
+    ("bastion", {"port": 2222}, "SSH connection to bastion",  # the vantage is down
      ReasonCategory.UNREACHABLE),
     ("nofwd", {}, "vantage nofwd refuses TCP forwarding", ReasonCategory.NOT_PERMITTED),
-    ("elsewhere", {}, "vantage elsewhere has no SSH settings in this scan",
-     ReasonCategory.BAD_INPUT),
 ])
 def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
-        lab: Lab, vantage: str, change: dict[str, str], reason: str,
+        lab: Lab, name: str, change: dict[str, str | int], reason: str,
         category: ReasonCategory) -> None:
-    target, ctx = through(lab, vantage, 80, ServiceProtocol.HTTP, ("443",), change=change)
+    target, ctx = through(lab, name, 80, ServiceProtocol.HTTP, (443,), change=change)
     facts = run_probe(HttpProbe(), target, FRONT, ctx)
     ctx.close()
     assert facts

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import pytest
 
 from scanner.demo.pki import LeafFiles, issue_leaf, make_ca
-from scanner.engine import run_probe
+from scanner.engine import probe_target, run_probe
 from scanner.models import (
     Fact,
+    NetworkService,
     Observation,
     ProbeStatus,
     ReasonCategory,
     RuleResult,
-    Service,
     ServiceProtocol,
     Status,
 )
@@ -105,8 +105,9 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
 
 def tgt(port: int, protocol: ServiceProtocol = HTTPS, sni: str | None = NAME,
         protected: tuple[str, ...] = ()) -> ProbeTarget:
-    context = {"http.protected_urls": protected} if protected else {}
-    return ProbeTarget(HOST, port, protocol, sni, sni or HOST, "web1", context)
+    subject = NetworkService(host="web1", address=HOST, dns_name=sni, port=port,
+                             protocol=protocol, protected_urls=protected)
+    return ProbeTarget(HOST, port, protocol, sni, sni or HOST, "web1", subject)
 
 
 def ctx(timeout: float = 2.0, samples: int = 5) -> ProbeContext:
@@ -382,24 +383,22 @@ def test_body_read_stops_at_256kb(farm: Farm) -> None:
 RULES = {r.info.id: r for r in build_ruleset([load_pack("network-baseline")]).rules}
 
 
-def judged(rule_id: str, service: Service) -> tuple[RuleResult, dict[str, Fact]]:
+def judged(rule_id: str, service: NetworkService) -> tuple[RuleResult, dict[str, Fact]]:
     rule = RULES[rule_id]
-    target = ProbeTarget(service.address, service.port, service.protocol, service.dns_name,
-                         service.dns_name or HOST, service.host, service.context)
+    target = probe_target(service, service.address)
     facts, _ = run(target, frozenset(rule.info.facts))
     dyn = Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None)
     return evaluate_rule(rule, service, facts, dyn), facts
 
 
-def verdict(rule_id: str, service: Service) -> Status:
+def verdict(rule_id: str, service: NetworkService) -> Status:
     return judged(rule_id, service)[0].status
 
 
 def test_network_rules_end_to_end(farm: Farm) -> None:
-    def svc(port: int, protocol: ServiceProtocol = HTTPS, *urls: str) -> Service:
-        context = {"http.protected_urls": urls} if urls else {}
-        return Service(host="web1", address=HOST, dns_name=NAME, port=port, protocol=protocol,
-                       context=context)
+    def svc(port: int, protocol: ServiceProtocol = HTTPS, *urls: str) -> NetworkService:
+        return NetworkService(host="web1", address=HOST, dns_name=NAME, port=port,
+                              protocol=protocol, protected_urls=urls)
 
     assert verdict("NET-HTTP-001", svc(farm.redirect.port, HTTP)) is Status.PASS
     assert verdict("NET-HTTP-001", svc(farm.away.port, HTTP)) is Status.FAIL

@@ -18,11 +18,11 @@ import pytest
 from reports.wording import Wording
 from scanner.engine import run_probe
 from scanner.models import (
+    ExposedHost,
     Fact,
     Observation,
     ProbeStatus,
     ReasonCategory,
-    Service,
     ServiceProtocol,
     Status,
 )
@@ -119,9 +119,8 @@ RULES = {r.info.id: r for r in build_ruleset([load_pack("network-baseline")]).ru
 
 
 def judge(rule_id: str, fact: Fact, allowed: tuple[str, ...]) -> tuple[Status, str]:
-    host = Service(host="h1", address="127.0.0.1", dns_name=None, port=0,
-                   protocol=ServiceProtocol.HOST, role="web",
-                   context={"role.allowed_ports": allowed})
+    host = ExposedHost(host="h1", address="127.0.0.1", dns_name=None, role="web",
+                       allowed_ports=allowed)
     result = evaluate_rule(RULES[rule_id], host, {FACT: fact},
                            Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None))
     words = Wording("en")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from scanner.engine import run_probe
-from scanner.models import Observation, ProbeStatus, Service, ServiceProtocol, Status
+from scanner.models import ExposedHost, Observation, ProbeStatus, ServiceProtocol, Status
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.nmap_runner import INSTALL_HINT, find_nmap
 from scanner.probes.ports import PortsProbe
@@ -44,10 +44,8 @@ def test_ssh_on_an_unusual_port_is_named_and_judged() -> None:
                 if r.info.id == "NET-PORT-003")
     allowed = (f"{ssh.port}/tcp",)  # the port is allowed, the database service is not
     for services_allowed, expected in (((), Status.FAIL), (("ssh",), Status.PASS)):
-        host = Service(host="h1", address=address, dns_name=None, port=0,
-                       protocol=ServiceProtocol.HOST,
-                       context={"role.allowed_ports": allowed,
-                                "role.allowed_services": services_allowed})
+        host = ExposedHost(host="h1", address=address, dns_name=None, role="db",
+                           allowed_ports=allowed, allowed_services=services_allowed)
         dyn = Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None)
         result = evaluate_rule(rule, host, facts, dyn)
         assert result.status is expected, result.message

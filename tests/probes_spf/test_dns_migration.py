@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from scanner.cli import main
 from scanner.engine import run_probe
-from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import Fact, NetworkService, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.dns_migration import DnsMigrationProbe
 from tests.errors import assert_error
@@ -38,9 +38,10 @@ def probe(server: LocalDnsServer, name: str | None, declared: bool = True,
           timeout: float = 2.0) -> Fact:
     ctx = ProbeContext(timeout=timeout, deadline=time.monotonic() + 10,
                        options=ProbeOptions(dns_server=server.address))
-    context = {"host.address": ("127.0.0.1",)} if declared else {}
+    subject = NetworkService(host="web", address="127.0.0.1" if declared else None,
+                             dns_name=name, port=443, protocol=ServiceProtocol.HTTPS)
     t = ProbeTarget("127.0.0.1", 443, ServiceProtocol.HTTPS, name, name or "127.0.0.1",
-                    host="web", context=context)
+                    host="web", subject=subject)
     [fact] = run_probe(DnsMigrationProbe(), t, WANTED, ctx, {})
     return fact
 

@@ -9,17 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from scanner.engine import run_probe
+from scanner.engine import probe_target, run_probe
 from scanner.models import (
     Fact,
+    MailDomain,
     ProbeStatus,
     ReasonCategory,
     RuleResult,
-    Service,
-    ServiceProtocol,
     Status,
 )
-from scanner.probes.base import Probe, ProbeContext, ProbeOptions, ProbeTarget
+from scanner.probes.base import Probe, ProbeContext, ProbeOptions
 from scanner.probes.spf import SpfProbe
 from scanner.probes.spf_record import SpfError, expand, parse_record
 from scanner.rulepack.conditions import Dynamic
@@ -28,6 +27,7 @@ from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from tests.errors import assert_error, assert_judged_error
 from tests.probes_spf.dns_server import LocalDnsServer, Query, free_udp_port
+from tests.subjects import zone_pair
 
 TIMEOUT = 0.4  # seconds per DNS query: the dropped query costs this much
 BIG = "v=spf1 " + " ".join(f"ip4:10.{i}.0.0/16" for i in range(40)) + " ip4:192.0.2.77 -all"
@@ -76,8 +76,7 @@ def run(server: LocalDnsServer | str, domain: str, *ips: str) -> Fact:
     address = server if isinstance(server, str) else server.address
     if not isinstance(server, str):
         server.clear()
-    target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
-                         expected_name=domain, host=domain, context={"spf.ips": ips})
+    target = probe_target(MailDomain(domain=domain, ips=ips), None)
     [fact] = run_probe(SpfProbe(), target, frozenset({"spf.results"}), ctx_for(address))
     return fact
 
@@ -204,12 +203,16 @@ def test_bad_dns_server_option(dns_server: str, reason: str) -> None:
 def test_probe_interface(server: LocalDnsServer) -> None:
     probe: Probe = SpfProbe()
     assert (probe.name, probe.provides) == ("spf", frozenset({"spf.results"}))
-    target = ProbeTarget(address=None, port=0, protocol=ServiceProtocol.SPF, sni=None,
-                         expected_name="corp.test", host="corp.test")
+    target = probe_target(MailDomain(domain="corp.test", ips=()), None)
     assert run_probe(probe, target, frozenset(), ctx_for(server.address)) == []
     [fact] = run_probe(probe, target, frozenset({"spf.results"}), ctx_for(server.address))
     assert_error(fact, ReasonCategory.BAD_INPUT, "no sending IPs declared for corp.test (spf.ips)")
     assert fact.reason == "no sending IPs declared for corp.test (spf.ips)"
+    # a subject of another kind (a zone pair handed to the SPF probe) is bad input, not a crash
+    wrong = probe_target(zone_pair(["web1:443/tcp"]), None)
+    [fact] = run_probe(probe, wrong, frozenset({"spf.results"}), ctx_for(server.address))
+    assert_error(fact, ReasonCategory.BAD_INPUT, "users->front is a ZonePair, not a MailDomain")
+    assert fact.reason == "users->front is a ZonePair, not a MailDomain"
 
 
 # ---- record syntax and macros (no DNS) ------------------------------------------------------
@@ -268,8 +271,7 @@ RULE = next(r for r in build_ruleset([load_pack("network-baseline")]).rules
 def judged(server: LocalDnsServer | str, domain: str, *ips: str
            ) -> tuple[RuleResult, dict[str, Fact]]:
     fact = run(server, domain, *ips)
-    service = Service(host=domain, address=None, dns_name=None, port=0,
-                      protocol=ServiceProtocol.SPF, context={"spf.ips": ips})
+    service = MailDomain(domain=domain, ips=ips)
     dyn = Dynamic(scan_time=dt.datetime.now(dt.UTC), contract_end=None)
     facts = {"spf.results": fact}
     return evaluate_rule(RULE, service, facts, dyn), facts

@@ -23,6 +23,7 @@ from scanner.models import (
     Message,
     MessageKey,
     MomentValue,
+    NetworkService,
     Observation,
     PackInfo,
     ProbeRun,
@@ -32,7 +33,6 @@ from scanner.models import (
     RuleInfo,
     RuleResult,
     ScanResult,
-    Service,
     ServiceProtocol,
     ServiceReport,
     Severity,
@@ -71,17 +71,17 @@ LONG_BANNER = _banner()
 
 # ---- services -----------------------------------------------------------------------------
 
-PORTAL = Service(
+PORTAL = NetworkService(
     host="portal", address="203.0.113.10", dns_name="www.clinique-exemple.test", port=443,
     protocol=ServiceProtocol.HTTPS, role="web",
     location=SourceLocation(file="inventory.yaml", line=14, column=9),
 )
-MAIL = Service(
+MAIL = NetworkService(
     host="mail", address="203.0.113.25", dns_name="mx.clinique-exemple.test", port=25,
     protocol=ServiceProtocol.SMTP, role="mail",
     location=SourceLocation(file="inventory.yaml", line=23, column=9),
 )
-LEGACY = Service(
+LEGACY = NetworkService(
     host="legacy-api", address="198.51.100.5", dns_name="api-legacy.clinique-exemple.test",
     port=8443, protocol=ServiceProtocol.TLS, role="api",
     location=SourceLocation(file="inventory.yaml", line=32, column=9),
@@ -308,7 +308,7 @@ SERVICE_REPORTS = (
 # ---- results ------------------------------------------------------------------------------
 
 
-def _r(rule_id: str, service: Service, status: Status, *evidence: Evidence,
+def _r(rule_id: str, service: NetworkService, status: Status, *evidence: Evidence,
        key: MessageKey = MessageKey.CHECKED) -> RuleResult:
     return RuleResult(rule_id=rule_id, service=service.key, status=status,
                       message=Message(key=key), evidence=evidence)
@@ -341,7 +341,7 @@ _P_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _ALL_CURVES = (*_P_CURVES, "x25519")
 
 
-def _passing(service: Service) -> list[RuleResult]:
+def _passing(service: NetworkService) -> list[RuleResult]:
     return [
         _r("TLS-PROTO-001", service, Status.PASS,
            _set("tls.protocols", "none_of", _NO_SSL, ("TLSv1.2", "TLSv1.3"))),
@@ -392,7 +392,7 @@ RESULTS = (
 )
 
 
-def _host(service: Service, line: int) -> Host:
+def _host(service: NetworkService, line: int) -> Host:
     return Host(name=service.host, address=service.address, dns_name=service.dns_name,
                 role=service.role, services=(service,),
                 location=SourceLocation(file="inventory.yaml", line=line, column=5))

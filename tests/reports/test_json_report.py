@@ -149,7 +149,7 @@ def _as_schema_1(result: ScanResult) -> dict[str, Any]:
 def test_schema_1_results_are_read_and_render_everywhere(tmp_path: Path) -> None:
     old = json.dumps(_as_schema_1(make_sample_result()))
     loaded = load_json(old)
-    assert loaded.schema_version == "2"
+    assert loaded.schema_version == "3"
     first = loaded.results[0]
     assert first.message == Message(key=MessageKey.LEGACY,
                                     text=f"{first.rule_id} said something in English")
@@ -169,5 +169,5 @@ def test_a_version_1_result_is_still_read() -> None:
     for added in ("exclusions", "waivers"):
         del data[added]
     loaded = load_json(json.dumps(data))
-    assert loaded.schema_version == "2"
+    assert loaded.schema_version == "3"
     assert loaded.results == make_sample_result().results

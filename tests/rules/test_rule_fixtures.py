@@ -2,7 +2,8 @@
 
 A fixture (tests/rules/<RULE-ID>/<pass|fail|...>[-what].yaml) gives the subject's protocol,
 its facts (a plain value, a list for set facts, {error: reason} or {not_applicable: reason}),
-optional `context` (inventory values such as role.allowed_ports), and the expected status.
+optional `context` (inventory values such as role.allowed_ports, carried by the typed subject
+of that kind: tests/subjects.py), and the expected status.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from scanner.models import (
     MessageKey,
     Observation,
     ProbeStatus,
-    Service,
     ServiceProtocol,
     Status,
     Unknown,
@@ -32,6 +32,7 @@ from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import BUILTIN_PACKS, load_pack
 from scanner.rulepack.model import Rule
 from scanner.rulepack.ruleset import build_ruleset
+from tests.subjects import subject_for
 
 HERE = Path(__file__).parent
 RULES = {r.info.id: r for r in build_ruleset([load_pack(n) for n in BUILTIN_PACKS]).rules}
@@ -54,9 +55,7 @@ def make_fact(name: str, raw: Any) -> Fact:
 
 
 def run_fixture(rule: Rule, data: dict[str, Any]) -> Any:
-    context = {k: tuple(v) for k, v in (data.get("context") or {}).items()}
-    service = Service(host="h", address="192.0.2.10", dns_name="app.example.test", port=443,
-                      protocol=ServiceProtocol(data["protocol"]), context=context)
+    service = subject_for(ServiceProtocol(data["protocol"]), data.get("context"))
     facts = {n: make_fact(n, v) for n, v in (data.get("facts") or {}).items()}
     end = data.get("contract_end")
     dyn = Dynamic(scan_time=dt.datetime.fromisoformat(data["scan_time"]),

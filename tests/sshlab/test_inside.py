@@ -20,18 +20,19 @@ from reports.json_report import load_json
 from reports.wording import Wording
 from scanner.demo.nshosts import HostLab, LabHost, missing_requirements
 from scanner.demo.sshd import keygen
-from scanner.engine import ScanOptions, run_scan
+from scanner.engine import ScanOptions, probe_target, run_scan
 from scanner.inventory import load_inventory
 from scanner.models import (
+    Backup,
     Fact,
+    InsideHost,
     ProbeStatus,
     ReasonCategory,
     ScanResult,
-    ServiceProtocol,
     SshAccess,
     Status,
 )
-from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
+from scanner.probes.base import ProbeContext, ProbeOptions
 from scanner.probes.inside.probe import InsideProbe
 from scanner.probes.nmap_runner import find_nmap
 from scanner.rulepack.loader import load_pack
@@ -73,8 +74,7 @@ def scan(lab: HostLab, data: dict[str, Path], tmp_path: Path, timeout: float = 3
     path = tmp_path / "inventory.yaml"
     path.write_text(inventory(lab, data, **access))
     inv = load_inventory(path)
-    options = ScanOptions(timeout=timeout, service_budget=90, probe=ProbeOptions(
-        ports=ports, ssh_access={a.host: a for a in inv.ssh_access}))
+    options = ScanOptions(timeout=timeout, service_budget=90, probe=ProbeOptions(ports=ports))
     return run_scan(inv, rules, options)
 
 
@@ -151,18 +151,17 @@ def test_misbehaving_command_is_an_error_for_its_rule_only(
 
 def probe_facts(lab: HostLab, known_hosts: Path | None = None, key: Path | None = None,
                 address: str | None = None, port: int = 22, tofu: bool = False,
-                context: dict[str, tuple[str, ...]] | None = None,
+                backups: tuple[Backup, ...] = (),
                 wanted: frozenset[str] | None = None) -> list[Fact]:
     host = lab.hosts["good"]
     address = address or host.address
     access = SshAccess(host="good", address=address, port=port, user="root",
                        key_file=str(key or lab.client_key),
                        known_hosts=str(known_hosts or lab.known_hosts))
-    target = ProbeTarget(address, 0, ServiceProtocol.INSIDE, None, address, host="good",
-                         context=context or {})
+    target = probe_target(InsideHost(host="good", address=address, access=access,
+                                     backups=backups), address)
     ctx = ProbeContext(timeout=2.0, deadline=time.monotonic() + 60,
-                       options=ProbeOptions(ssh_access={"good": access},
-                                            trust_on_first_use=tofu))
+                       options=ProbeOptions(trust_on_first_use=tofu))
     return InsideProbe().run(target, wanted or InsideProbe.provides, ctx, {})
 
 
@@ -294,8 +293,7 @@ def test_hostile_inventory_values_never_reach_a_shell_unquoted(
         lab: HostLab, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     paths = tuple(p.format(m=marker) for p in HOSTILE)
-    facts = probe_facts(lab, context={"inside.backup_dirs": paths,
-                                      "inside.backup_rpo_minutes": ("60",) * len(paths)},
+    facts = probe_facts(lab, backups=tuple(Backup(path=p, rpo_minutes=60) for p in paths),
                         wanted=frozenset({"host.backups_overdue"}))
     assert not marker.exists()
     assert facts[0].status is ProbeStatus.COMPLETED, facts[0].reason

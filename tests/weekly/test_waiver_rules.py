@@ -12,10 +12,9 @@ import pytest
 
 from scanner.models import (
     Exclusion,
+    NetworkService,
     RuleResult,
     ScanResult,
-    Service,
-    ServiceProtocol,
     Severity,
     SourceLocation,
     Status,
@@ -54,8 +53,8 @@ def waiver(rule: str = "TLS-PROTO-002", hosts: tuple[str, ...] = (),
                   location=HERE)
 
 
-def service(host: str = "mail", port: int = 25) -> Service:
-    return Service(host=host, port=port, protocol=ServiceProtocol.SMTP, address="127.0.0.1",
+def service(host: str = "mail", port: int = 25) -> NetworkService:
+    return NetworkService(host=host, port=port, protocol=NetworkServiceProtocol.SMTP, address="127.0.0.1",
                    dns_name=None)
 
 

@@ -18,7 +18,15 @@ from scanner.facts import (
     FactKind,
     FactSpec,
 )
-from scanner.models import Fact, FactValue, Observation, ProbeStatus, ReasonCategory, SshAccess
+from scanner.models import (
+    Fact,
+    FactValue,
+    InsideHost,
+    Observation,
+    ProbeStatus,
+    ReasonCategory,
+    SshAccess,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.inside import parse
 from scanner.probes.inside.commands import FIXED, Command, declared
@@ -68,23 +76,16 @@ class Backup:
     section: str
 
 
-def backups_of(context: Mapping[str, tuple[str, ...]]) -> list[Backup]:
-    dirs = context.get("inside.backup_dirs", ())
-    kinds = context.get("inside.backup_kinds", ())
-    rpos = context.get("inside.backup_rpo_minutes", ())
-    keeps = context.get("inside.backup_retention_days", ())
-    return [Backup(d, kinds[i] if i < len(kinds) else "local",
-                   int(rpos[i]) if i < len(rpos) and rpos[i] else None,
-                   int(keeps[i]) if i < len(keeps) and keeps[i] else None, f"backup{i}")
-            for i, d in enumerate(dirs)]
+def backups_of(host: InsideHost) -> list[Backup]:
+    return [Backup(b.path, b.kind, b.rpo_minutes, b.retention_days, f"backup{i}")
+            for i, b in enumerate(host.backups)]
 
 
-def plan_commands(wanted: frozenset[str], context: Mapping[str, tuple[str, ...]]
-                  ) -> tuple[Command, ...]:
+def plan_commands(wanted: frozenset[str], host: InsideHost) -> tuple[Command, ...]:
     ids = {s for n in wanted for s in NEEDS.get(n, ())}
-    fwd = context.get("inside.log_forward_file", ())
-    extra = declared([b.path for b in backups_of(context)] if "backup" in ids else [],
-                     fwd[0] if fwd and "forward_age" in ids else None)
+    fwd = host.log_forward_file
+    extra = declared([b.path for b in host.backups] if "backup" in ids else [],
+                     fwd if fwd and "forward_age" in ids else None)
     return tuple(c for c in FIXED if c.id in ids) + extra
 
 
@@ -163,12 +164,10 @@ class InsideProbe:
     def run(self, target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
             known: Mapping[str, Fact]) -> list[Fact]:
         names = sorted(wanted & self.provides)
-        access = ctx.options.ssh_access.get(target.host)
         try:
-            if access is None:
-                raise ProbeFailure(f"the inventory declares no SSH access for host "
-                                   f"{target.host} (inside: user, key_file, known_hosts)")
-            commands = plan_commands(frozenset(names), target.context)
+            host = target.subject_as(InsideHost)
+            access = host.access
+            commands = plan_commands(frozenset(names), host)
             answers: dict[str, Answer] = {}
             ended = ""
             if commands:
@@ -183,7 +182,7 @@ class InsideProbe:
             return [ProbeFailure(str(exc), ReasonCategory.BAD_INPUT).fact(n) for n in names]
         sudo = frozenset(access.sudo)
         view = Answers(answers, commands, sudo, ended)
-        return [view.fact(n, target.context) for n in names]
+        return [view.fact(n, host) for n in names]
 
 
 class Answers:
@@ -208,11 +207,11 @@ class Answers:
                           f"{first_line(answer.text)}")
         return answer
 
-    def fact(self, name: str, context: Mapping[str, tuple[str, ...]]) -> Fact:
-        derive: Callable[[Mapping[str, tuple[str, ...]]], tuple[FactValue, str]] = \
+    def fact(self, name: str, host: InsideHost) -> Fact:
+        derive: Callable[[InsideHost], tuple[FactValue, str]] = \
             getattr(self, "_" + name.removeprefix("host."))
         try:
-            value, summary = derive(context)
+            value, summary = derive(host)
         except Unknown as exc:
             return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc),
                         category=exc.category)
@@ -302,9 +301,8 @@ class Answers:
 
     # ---- logs
 
-    def _log_retention_days(self, context: Mapping[str, tuple[str, ...]]
-                            ) -> tuple[FactValue, str]:
-        declared = context.get("inside.log_paths", ())
+    def _log_retention_days(self, host: InsideHost) -> tuple[FactValue, str]:
+        declared = host.log_paths
         rotations = parse.logrotate(self.get("logrotate", allow_failure=True).text)
         shown: list[str] = []
         days: list[int] = []
@@ -354,21 +352,19 @@ class Answers:
     def _now(self) -> float:
         return float(self.get("now").text.strip())
 
-    def _log_forward_age_seconds(self, context: Mapping[str, tuple[str, ...]]
-                                 ) -> tuple[FactValue, str]:
-        declared = context.get("inside.log_forward_file", ())
+    def _log_forward_age_seconds(self, host: InsideHost) -> tuple[FactValue, str]:
+        declared = host.log_forward_file
         if not declared:
             raise NotApplicable("the inventory declares no last-forwarded file "
                                 "(inside.log_forwarding.last_file)")
         mtime = float(self.get("forward_age").text.strip())
         age = max(0, int(self._now() - mtime))
-        return age, f"{declared[0]} modified {age} s before the host's clock"
+        return age, f"{declared} modified {age} s before the host's clock"
 
     # ---- backups
 
-    def _measure(self, context: Mapping[str, tuple[str, ...]]
-                 ) -> list[tuple[Backup, list[float]]]:
-        found = backups_of(context)
+    def _measure(self, host: InsideHost) -> list[tuple[Backup, list[float]]]:
+        found = backups_of(host)
         if not found:
             raise NotApplicable("the inventory declares no backup directory for this host")
         out = []
@@ -390,8 +386,8 @@ class Answers:
                          f"oldest {_age(now - min(times))} old")
         return "; ".join(parts)
 
-    def _backups_overdue(self, context: Mapping[str, tuple[str, ...]]) -> tuple[FactValue, str]:
-        measured, now = self._measure(context), self._now()
+    def _backups_overdue(self, host: InsideHost) -> tuple[FactValue, str]:
+        measured, now = self._measure(host), self._now()
         late = []
         for b, times in measured:
             if b.rpo_minutes is None:
@@ -403,8 +399,8 @@ class Answers:
                     is not None else f"no file, RPO {b.rpo_minutes} min")))
         return tuple(late), self._summary(measured, now)
 
-    def _backups_short(self, context: Mapping[str, tuple[str, ...]]) -> tuple[FactValue, str]:
-        measured, now = self._measure(context), self._now()
+    def _backups_short(self, host: InsideHost) -> tuple[FactValue, str]:
+        measured, now = self._measure(host), self._now()
         short = []
         for b, times in measured:
             if b.retention_days is None:
@@ -416,18 +412,16 @@ class Answers:
                     if days is not None else f"no file, retention {b.retention_days} d")))
         return tuple(short), self._summary(measured, now)
 
-    def _backup_local_days(self, context: Mapping[str, tuple[str, ...]]
-                           ) -> tuple[FactValue, str]:
-        measured, now = self._measure(context), self._now()
+    def _backup_local_days(self, host: InsideHost) -> tuple[FactValue, str]:
+        measured, now = self._measure(host), self._now()
         local = [(b, t) for b, t in measured if b.kind != "offsite"]
         if not local:
             raise NotApplicable("no local backup directory declared")
         days = min(int((now - min(t)) / 86400) if t else 0 for _, t in local)
         return days, self._summary(local, now)
 
-    def _backup_rpo_minutes(self, context: Mapping[str, tuple[str, ...]]
-                            ) -> tuple[FactValue, str]:
-        rpos = [b.rpo_minutes for b in backups_of(context) if b.rpo_minutes is not None]
+    def _backup_rpo_minutes(self, host: InsideHost) -> tuple[FactValue, str]:
+        rpos = [b.rpo_minutes for b in backups_of(host) if b.rpo_minutes is not None]
         if not rpos:
             raise NotApplicable("the inventory declares no RPO for this host's backups")
         return max(rpos), "declared in the inventory"
