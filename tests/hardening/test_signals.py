@@ -135,13 +135,13 @@ def test_signal_during_nmap_stops_the_scan_and_keeps_what_was_learned(
 
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["interrupted"] is True
-    reports = {s["service"]["host"] + "/" + s["service"]["protocol"]: s
+    reports = {s["service"]["host"] + "/" + s["service"]["kind"]: s
                for s in result["services"]}
-    slow_facts = reports["slow/tls"]["facts"] + reports["slow/host"]["facts"]
+    slow_facts = reports["slow/service"]["facts"] + reports["slow/host"]["facts"]
     assert slow_facts
     for fact in slow_facts:
         assert_error(fact, ReasonCategory.INTERRUPTED, "the scan was interrupted")
-    quick = [f for f in reports["quick/tls"]["facts"] if f["status"] == "error"]
+    quick = [f for f in reports["quick/service"]["facts"] if f["status"] == "error"]
     assert quick
     for fact in quick:  # finished: kept as found
         assert_error(fact, ReasonCategory.REFUSED, "refused")

@@ -32,7 +32,7 @@ from scanner.demo.estate import HSTS, MODERN, P_CURVES
 from scanner.demo.pki import CertAuthority, issue_leaf, make_ca
 from scanner.demo.servers.launcher import openssl_config
 from scanner.demo.servers.spec import ServerSpec
-from scanner.models import ScanResult, Status, Unknown
+from scanner.models import NetworkService, ScanResult, Status, Unknown
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
 
 ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
@@ -148,11 +148,12 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     bad = {k: v for k, v in got.items() if v not in (Status.PASS, Status.NOT_APPLICABLE)}
     assert bad == {} and code == 0, (bad, output)
     # the internal services were probed from their clients' zones, through the vantages
-    probed = {s.service.key: s.service.context.get("probe.vantage") for s in result.services}
-    assert probed["edit1:443/https"] == ("bastion",)
-    assert probed["edit1:80/http"] == ("bastion",)
-    assert probed["api1:8443/https"] == ("edit-jump",)
-    assert probed["web1:443/https"] == ("local",)  # users reach it: from the scanner itself
+    probed = {s.service.key: s.service.clients.vantage.name for s in result.services
+              if isinstance(s.service, NetworkService) and s.service.clients is not None}
+    assert probed["edit1:443/https"] == "bastion"
+    assert probed["edit1:80/http"] == "bastion"
+    assert probed["api1:8443/https"] == "edit-jump"
+    assert probed["web1:443/https"] == "local"  # users reach it: from the scanner itself
     for zone in VANTAGES:  # no forwarded connection outlives its service on the vantages
         left = subprocess.run(["ip", "netns", "exec", estate.lab.ns(zone), "ss", "-Htn",
                                "state", "established", "not", "sport", "22"],
@@ -192,7 +193,8 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     assert {k: v for k, v in got.items() if v is Status.ERROR} == {}, output
     assert code == 1
     weak = next(s for s in result.services if s.service.key == "edit1:443/https")
-    assert weak.service.context["probe.vantage"] == ("bastion",)
+    assert isinstance(weak.service, NetworkService) and weak.service.clients is not None
+    assert weak.service.clients.vantage.name == "bastion"
     protocols = weak.fact("tls.protocols")
     assert protocols is not None and isinstance(protocols.value, tuple)
     assert {o.value for o in protocols.value} >= {"TLSv1.0", "TLSv1.1", "TLSv1.2"}

@@ -54,8 +54,8 @@ def waiver(rule: str = "TLS-PROTO-002", hosts: tuple[str, ...] = (),
 
 
 def service(host: str = "mail", port: int = 25) -> NetworkService:
-    return NetworkService(host=host, port=port, protocol=NetworkServiceProtocol.SMTP, address="127.0.0.1",
-                   dns_name=None)
+    return NetworkService(host=host, port=port, protocol=ServiceProtocol.SMTP,
+                          address="127.0.0.1", dns_name=None)
 
 
 # ---- which services a waiver covers ---------------------------------------------------------
