@@ -15,6 +15,7 @@ from scanner.models import (
     NetworkService,
     RuleResult,
     ScanResult,
+    ServiceProtocol,
     Severity,
     SourceLocation,
     Status,
