@@ -158,9 +158,8 @@ def test_every_part_of_a_full_inventory(tmp_path: Path) -> None:
     # the declared services: where they are written, their role, what the rules may read
     # (the probes' zone and vantage are the network part's: tests/test_inventory.py)
     declared = [(s.host, s.address, s.dns_name, s.port, s.protocol, s.role, s.location.line
-                 if s.location else None,
-                 {k: v for k, v in s.context.items() if not k.startswith("probe.")})
-                for h in inv.hosts for s in h.services if s.port and s.port != 80]
+                 if s.location else None, s.references())
+                for h in inv.hosts for s in h.services if s.port != 80]
     assert declared == [
         ("front", "203.0.113.10", "app.example.test", 443, ServiceProtocol.HTTPS, "web", 30,
          {"http.protected_urls": ("/admin", "/metrics"), "host.address": ("203.0.113.10",)}),
@@ -169,21 +168,23 @@ def test_every_part_of_a_full_inventory(tmp_path: Path) -> None:
         ("back", "203.0.113.11", None, 5432, ServiceProtocol.POSTGRESQL, "db", 37, {}),
         ("named", None, "www.example.test", 443, ServiceProtocol.HTTPS, "web", 42, {})]
     # the host subjects and port 80 carry the host's address and name
-    added = [(s.key, s.address, s.dns_name) for h in inv.hosts for s in h.services
-             if s.protocol in (ServiceProtocol.HOST, ServiceProtocol.HTTP)]
+    added = [(s.key, s.address, s.dns_name) for h in inv.hosts
+             for s in ([h.exposure] if h.exposure else []) + [
+                 s for s in h.services if s.protocol is ServiceProtocol.HTTP]]
     assert added == [
         ("front/ports", "203.0.113.10", "app.example.test"),
         ("front:80/http", "203.0.113.10", "app.example.test"),
         ("back/ports", "203.0.113.11", None),
         ("named/ports", None, "www.example.test"),
         ("named:80/http", None, "www.example.test")]
-    inside = [s for h in inv.hosts for s in h.services if s.protocol is ServiceProtocol.INSIDE]
+    inside = [h.inside for h in inv.hosts if h.inside is not None]
     assert [(s.host, s.address, s.role, s.location) for s in inside] == [
         ("back", "203.0.113.11", "db", SourceLocation(file="estate.yaml", line=35, column=13))]
-    assert inside[0].context == {"role.allowed_ports": ("5432/tcp",)}
-    assert (front.services[-1].protocol, back.services[-1].protocol) == (
-        ServiceProtocol.HTTP, ServiceProtocol.INSIDE)
+    assert inside[0].references() == {"role.allowed_ports": ("5432/tcp",)}
+    assert (front.services[-1].protocol, back.inside is not None) == (ServiceProtocol.HTTP, True)
     assert named.services[-1].protocol is ServiceProtocol.HTTP
+    assert [h.subjects()[-1].key for h in inv.hosts] == [
+        "front/ports", "back/inside", "named/ports"]
 
 
 def test_inside_from_a_role_needs_an_address(tmp_path: Path) -> None:
@@ -201,14 +202,13 @@ def test_inside_from_a_role(tmp_path: Path) -> None:
     path.write_text(FULL.replace(ROLE, ROLE + INSIDE).replace("    dns_name: www.example.test\n",
                                                               "    address: 203.0.113.12\n"))
     inv = load_inventory(path)
-    inside = {s.host: s for h in inv.hosts for s in h.services
-              if s.protocol is ServiceProtocol.INSIDE}
+    inside = {h.inside.host: h.inside for h in inv.hosts if h.inside is not None}
     assert [(s.host, s.address, s.dns_name, s.role) for s in inside.values()] == [
         ("front", "203.0.113.10", "app.example.test", "web"),
         ("back", "203.0.113.11", None, "db"),
         ("named", "203.0.113.12", None, "web")]
     assert inside["front"].location == SourceLocation(file=str(path), line=7, column=13)
-    assert inside["front"].context == {"role.allowed_ports": ("443/tcp", "80/tcp")}
+    assert inside["front"].references() == {"role.allowed_ports": ("443/tcp", "80/tcp")}
     assert [(a.host, a.user, a.agent) for a in inv.ssh_access] == [
         ("front", "audit", True), ("back", "dba", False), ("named", "audit", True)]
 
