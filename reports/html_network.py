@@ -39,6 +39,7 @@ class FlowItem:
     flagged: bool = False  # required but not open, or open but not required
     detail: str = ""  # how the connection was seen
     label: str = ""  # shown in the grid: PORT/tcp when the column names the only host
+    observation: Observation | None = None  # the observation itself (its detail may be keyed)
 
     @property
     def short(self) -> str:
@@ -49,7 +50,11 @@ class FlowItem:
 class Unchecked:
     """Why a fact is missing: the probe's reason, or it was never gathered."""
 
-    reason: str | None  # None: not gathered (no rule of the selected packs needs it)
+    fact: Fact | None  # None: not gathered (no rule of the selected packs needs it)
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.fact is None else self.fact.reason or self.fact.status.value
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def _completed(report: ServiceReport | None, name: str
     if fact is None:
         return None, Unchecked(None)
     if fact.status is not ProbeStatus.COMPLETED:
-        return None, Unchecked(fact.reason or fact.status.value)
+        return None, Unchecked(fact)
     value = fact.value if isinstance(fact.value, tuple) else ()
     return tuple(o for o in value if isinstance(o, Observation)), None
 
@@ -143,10 +148,11 @@ def _required(inv: InventoryInfo, src: Zone, dst: Zone) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _item(dst: Zone, value: str, flagged: bool = False, detail: str = "") -> FlowItem:
+def _item(dst: Zone, value: str, flagged: bool = False,
+          seen: Observation | None = None) -> FlowItem:
     only = f"{dst.hosts[0]}:" if len(dst.hosts) == 1 else None
     label = value.removeprefix(only) if only and value.startswith(only) else ""
-    return FlowItem(value, flagged, detail, label)
+    return FlowItem(value, flagged, seen.detail if seen else "", label, seen)
 
 
 def _cell(inv: InventoryInfo, reports: dict[str, ServiceReport], subjects: dict[str, ZonePair],
@@ -159,7 +165,7 @@ def _cell(inv: InventoryInfo, reports: dict[str, ServiceReport], subjects: dict[
     seen, unchecked = _completed(reports.get(subject.key), FLOWS_FACT)
     if seen is None:
         return FlowCell(src, dst, ("not_checked",), plain, (), subject.key, unchecked)
-    observed = {o.value: o.detail for o in seen}
+    observed = {o.value: o for o in seen}
     states: list[FlowState] = []
     if set(required) - set(observed):
         states.append("missing")
@@ -167,7 +173,7 @@ def _cell(inv: InventoryInfo, reports: dict[str, ServiceReport], subjects: dict[
         states.append("extra")
     return FlowCell(
         src, dst, tuple(states) or ("ok",),
-        tuple(_item(dst, r, r not in observed, observed.get(r, "")) for r in required),
+        tuple(_item(dst, r, r not in observed, observed.get(r)) for r in required),
         # the required ones in the same order, then the extra ones
         tuple(_item(dst, v, v not in required, observed[v])
               for v in [r for r in required if r in observed]

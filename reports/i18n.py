@@ -65,6 +65,17 @@ def ntranslate(lang: str, key: str, count: int, **params: object) -> str:
     return text.format(**{"n": count, **params})
 
 
+def raw(lang: str, key: str, count: int | None = None) -> str:
+    """The catalogue text of `key` with its placeholders unfilled: the singular message, or
+    the plural form that fits `count` when the key is a plural message."""
+    if key in MESSAGES[lang]:
+        return MESSAGES[lang][key]
+    text = catalogue(lang).ngettext(key, f"{key}.plural", 1 if count is None else count)
+    if text in (key, f"{key}.plural"):
+        raise KeyError(key)
+    return text
+
+
 def framework_name(lang: str, key: str) -> str:
     return MESSAGES[lang].get(f"framework.{key}", key)
 

@@ -77,12 +77,31 @@ def upgrade(data: Any) -> Any:
     """Bring an older result to the current schema version. "1" -> "2": results' English
     sentences become legacy text; every other change is additive with defaults (new subject
     kinds ssh and inside, inventory.ssh_access, failure categories). "2" -> "3": each kind of
-    subject becomes its own typed record (reports/upgrade_v3.py)."""
+    subject becomes its own typed record (reports/upgrade_v3.py). Facts' summaries were English
+    text before they had message keys (schemas 1 to 3): a text summary becomes `{"text": ...}`."""
     if isinstance(data, dict) and data.get("schema_version") == "1":
         data = _v1_to_v2(data)
     if isinstance(data, dict) and data.get("schema_version") == "2":
         data = v2_to_v3(data)
+    if isinstance(data, dict):
+        data = _text_summaries(data)
     return data
+
+
+def _text_summaries(data: dict[str, Any]) -> dict[str, Any]:
+    """Facts' summaries were English text (schemas 1 to 3 before message keys); they became
+    phrases with message keys: a text summary is kept, as `text`."""
+    if not isinstance(data.get("services"), list):
+        return data  # the validation says what is wrong
+    services = []
+    for report in data.get("services") or []:
+        if isinstance(report, dict) and isinstance(report.get("facts"), list):
+            report = {**report, "facts": [
+                {**f, "summary": {"text": f["summary"]}}
+                if isinstance(f, dict) and isinstance(f.get("summary"), str) else f
+                for f in report["facts"]]}
+        services.append(report)
+    return {**data, "services": services}
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,13 @@ failure details) is passed through untouched: callers escape or clean it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from reports import i18n
-from reports.html_format import Formats
+from reports.html_format import Formats, clip, printable
 from scanner.models import (
     Estate,
     Evidence,
@@ -24,15 +27,20 @@ from scanner.models import (
     MomentValue,
     NetworkService,
     NumberValue,
+    Observation,
+    Phrase,
+    ProbeRun,
     ReasonCategory,
     RuleInfo,
     RuleResult,
     ScanResult,
     Subject,
+    Summary,
     TextValue,
     TypedValue,
     Unknown,
     ZonePair,
+    summary,
 )
 
 
@@ -61,6 +69,37 @@ class Wording:
                 return ", ".join(str(v) for v in value.items) or self.t("value.empty")
             case TextValue():
                 return value.text
+
+    # ---- probe summaries ---------------------------------------------------------------------
+
+    def how(self, summary: Summary) -> str:
+        """How a fact was established, as plain text (older results: their English text)."""
+        if summary.text:
+            return summary.text
+        return self.t("summary.sep").join(self.phrase(p, self.value, str) for p in summary.phrases)
+
+    def how_html(self, summary: Summary) -> Markup:
+        """`how` for HTML: the catalogue's words, each value escaped in a `data` span."""
+        def value(v: TypedValue) -> str:
+            if isinstance(v, NumberValue | MomentValue | FlagValue):
+                return self.value(v)
+            return Markup('<span class="data">{}</span>').format(printable(self.value(v)))
+        sep = escape(self.t("summary.sep"))
+        return sep.join(self.phrase(p, value, escape) for p in summary.phrases)
+
+    def phrase(self, p: Phrase, value: Callable[[TypedValue], str],
+               text: Callable[[str], str]) -> str:
+        """One clause: its catalogue text (plural form chosen by its `n`), values filled in."""
+        values = {name: value(v) for name, v in p.params.items()}
+        values.update({name: self.phrase(c, value, text) for name, c in p.clauses.items()})
+        if p.steps:
+            values["steps"] = text(self.t(p.joiner)).join(
+                self.phrase(s, value, text) for s in p.steps)
+        n = p.params.get("n")
+        count = int(n.number) if isinstance(n, NumberValue) else None
+        return text(i18n.raw(self.lang, p.key, count)).format(**values)
+
+    # ---- evidence --------------------------------------------------------------------------
 
     def expected(self, ev: Evidence) -> str:
         """E.g. `none of SSLv2, SSLv3` or `on or after the contract end date (30 June 2027)`."""
@@ -97,19 +136,70 @@ class Wording:
         """What decided, in the servers' and probes' own words, plus the values missing."""
         if ev.legacy is not None:
             return [ev.legacy[2]] if ev.legacy[2] else []
-        out = [f"{o.value}: {o.detail}" if o.detail else o.value for o in ev.decisive]
+        out = [f"{o.value}: {self.detail(o)}" if o.detail or o.said else o.value
+               for o in ev.decisive]
         if ev.missing:
             out.append(self.t("ev.missing", values=", ".join(ev.missing)))
         return out
 
-    def reason_parts(self, fact: Fact | None) -> tuple[str, str]:
-        """Why a fact is unknown: its category in words ("" if none) and the probe's detail."""
+    def decisive_html(self, ev: Evidence) -> list[Markup]:
+        """`decisive` for HTML: values as data, details worded or as recorded."""
+        if ev.legacy is not None:
+            return [self.recorded(ev.legacy[2])] if ev.legacy[2] else []
+        data = Markup('<span class="data">{}</span>')
+        sep = escape(self.t("ev.reason.sep"))
+        out = [data.format(printable(o.value)) + (sep + self.detail_html(o)
+                                                  if o.detail or o.said else Markup(""))
+               for o in ev.decisive]
+        if ev.missing:
+            out.append(escape(i18n.raw(self.lang, "ev.missing")).format(
+                values=data.format(printable(", ".join(ev.missing)))))
+        return out
+
+    def detail(self, o: Observation) -> str:
+        """What shows an observed value: worded from its message key, or the probe's words."""
+        return self.how(summary(o.said)) if o.said else o.detail
+
+    def detail_html(self, o: Observation) -> Markup:
+        return self.how_html(summary(o.said)) if o.said else self.recorded(o.detail)
+
+    def reason_parts(self, fact: Fact | ProbeRun | None) -> tuple[str, str]:
+        """Why a fact is unknown (or a probe failed): its category in words ("" if none) and
+        the detail: worded from its message key when the probe gave one, else as recorded."""
         if fact is None:
             return "", ""
         known = _category(fact)
-        return (self.t(f"category.{known}") if known else ""), fact.reason or ""
+        detail = self.how(summary(fact.why)) if fact.why else fact.reason or ""
+        return (self.t(f"category.{known}") if known else ""), detail
 
-    def reason(self, fact: Fact | None) -> str:
+    def reason_html(self, fact: Fact | ProbeRun | None) -> Markup:
+        """`reason` for HTML: the category first, then the detail, worded (values as data) or,
+        when the probe wrote it in its own words, as recorded data marked English."""
+        if fact is None:
+            return Markup("")
+        category, detail = self.reason_parts(fact)
+        if fact.why:
+            worded = self.how_html(summary(fact.why))
+        elif detail:
+            worded = self.recorded(detail)
+        else:
+            worded = Markup("")
+        if category and worded:
+            return escape(category) + escape(self.t("ev.reason.sep")) + worded
+        return escape(category) if category else worded
+
+    def recorded(self, text: str) -> Markup:
+        """Words a probe, server or tool wrote, as data (marked English in another language),
+        cut when very long."""
+        cut = clip(text)
+        lang = Markup(' lang="en"') if self.lang != "en" else Markup("")
+        out = Markup('<span class="data"{}>{}</span>').format(lang, printable(cut.text))
+        if cut.omitted:
+            out += Markup('<span class="clipped"> {}</span>').format(
+                self.t("text.clipped", n=self.formats.number(cut.omitted)))
+        return out
+
+    def reason(self, fact: Fact | ProbeRun | None) -> str:
         """`category: detail` on one line (either part may be missing)."""
         category, detail = self.reason_parts(fact)
         if category and detail:
@@ -171,7 +261,7 @@ def fact_of(result: ScanResult | None, rr: RuleResult, name: str) -> Fact | None
     return report.fact(name) if report else None
 
 
-def _category(fact: Fact) -> str | None:
+def _category(fact: Fact | ProbeRun) -> str | None:
     """The failure's ReasonCategory, when one was recorded (`unspecified` says nothing)."""
     if fact.category is None or fact.category is ReasonCategory.UNSPECIFIED:
         return None

@@ -26,6 +26,7 @@ from scanner.models import (
     ScanResult,
     ServiceReport,
     Subject,
+    say,
 )
 from scanner.netaddr import in_scope
 from scanner.probes.base import (
@@ -104,7 +105,9 @@ def _resolve(host: str, name: str, scope: Sequence[str]) -> Address:
     address = str(infos[0][4][0])
     if not in_scope(address, scope):
         return ProbeFailure(f"host {host}: {name} resolves to {address}, outside the declared "
-                            f"scope ({', '.join(scope)}); not scanned", ReasonCategory.OUT_OF_SCOPE)
+                            f"scope ({', '.join(scope)}); not scanned", ReasonCategory.OUT_OF_SCOPE,
+                            say("reason.out_of_scope", host=host, name=name, address=address,
+                                scope=list(scope)))
     return address
 
 
@@ -144,7 +147,7 @@ def gather(target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
         if failure is not None and not got:  # run for its artefacts only: the run says why
             runs.append(ProbeRun(probe=probe.name, status=ProbeStatus.ERROR,
                                  reason=failure.detail, category=failure.category,
-                                 connections=ctx.connections - before,
+                                 why=failure.why, connections=ctx.connections - before,
                                  seconds=round(time.monotonic() - start, 3)))
             continue
         for fact in got:
@@ -158,6 +161,7 @@ def gather(target: ProbeTarget, wanted: frozenset[str], ctx: ProbeContext,
             probe=probe.name, status=ProbeStatus.ERROR if errors else ProbeStatus.COMPLETED,
             reason=errors[0].reason if errors else None,
             category=errors[0].category if errors else None,
+            why=errors[0].why if errors else None,
             connections=ctx.connections - before, seconds=round(time.monotonic() - start, 3)))
     return Gathered(facts=facts, runs=tuple(runs), artefacts=artefacts)
 
@@ -169,7 +173,7 @@ def scan_service(service: Subject, address: Address | None, wanted: frozenset[st
     cancelled), every wanted fact is an error saying why, and no probe runs."""
     if cancel is not None and cancel.is_set():
         address = ProbeFailure("the scan was interrupted before this subject was probed",
-                               ReasonCategory.INTERRUPTED)
+                               ReasonCategory.INTERRUPTED, say("reason.interrupted_before"))
     if isinstance(address, ProbeFailure):
         facts = tuple(address.fact(n) for n in _in_order(wanted, registry))
         return ServiceReport(service=service, facts=facts, probes=())

@@ -182,6 +182,8 @@ class Observation(Frozen):
 
     value: str
     detail: str = ""
+    said: Phrase | None = Field(None, description="`detail` as a message key with its values, "
+                                                  "when the probe gave one")
 
 
 class CertificateSummary(Frozen):
@@ -213,6 +215,9 @@ class _Categorised(Frozen):
     status: ProbeStatus
     category: ReasonCategory | None = Field(
         None, description="Kind of failure; always set when status is `error`")
+    why: Phrase | None = Field(None, description="`reason` as a message key (`reason.*`) with "
+                                                 "its values, for a fixed reason; `reason` "
+                                                 "is then its English text")
 
     @model_validator(mode="after")
     def _error_has_category(self) -> Self:
@@ -225,7 +230,8 @@ class _Categorised(Frozen):
 class Fact(_Categorised):
     name: str
     value: FactValue = None
-    summary: str = Field("", description="How the fact was established (what was tried and seen)")
+    summary: Summary = Field(default_factory=lambda: Summary(),
+                             description="How the fact was established (what was tried and seen)")
     reason: str | None = Field(None, description="Why it could not be established")
 
 
@@ -322,6 +328,67 @@ class ListValue(Frozen):
 
 TypedValue = Annotated[FlagValue | NumberValue | TextValue | MomentValue | ListValue,
                        Field(discriminator="kind")]
+
+
+ParamValue = bool | int | float | str | datetime | tuple[str | int, ...] | list[str]
+
+
+def typed(value: ParamValue) -> TypedValue:
+    """A Python value as the typed value kind that carries it (bool before int)."""
+    if isinstance(value, bool):
+        return FlagValue(flag=value)
+    if isinstance(value, int | float):
+        return NumberValue(number=value)
+    if isinstance(value, datetime):
+        return MomentValue(moment=value)
+    if isinstance(value, str):
+        return TextValue(text=value)
+    return ListValue(items=tuple(value))
+
+
+class Phrase(Frozen):
+    """One clause a probe says (a summary, a fixed reason, an observation's detail): a message
+    key of the reports' catalogues (`summary.*`, `reason.*`, `obs.*` in reports/locale) and its
+    typed values; each formatter words it with Babel. `steps` fill the `{steps}` placeholder,
+    joined by the message `joiner` (`; `, `, then ` or `, `)."""
+
+    key: str
+    params: dict[str, TypedValue] = Field(default_factory=dict)
+    clauses: dict[str, Phrase] = Field(default_factory=dict,
+                                       description="Phrases that fill the placeholders named")
+    steps: tuple[Phrase, ...] = ()
+    joiner: Literal["summary.sep", "summary.then", "summary.comma"] = "summary.sep"
+
+
+def say(key: str, *steps: Phrase, join: Literal["sep", "then", "comma"] = "sep",
+        **params: ParamValue | Phrase) -> Phrase:
+    """`Phrase` from plain values: `say("summary.tls.versions", *steps, n=6)`; a Phrase
+    value fills its placeholder with its own words."""
+    return Phrase(key=key, params={k: typed(v) for k, v in params.items()
+                                   if not isinstance(v, Phrase)},
+                  clauses={k: v for k, v in params.items() if isinstance(v, Phrase)},
+                  steps=steps, joiner=f"summary.{join}")
+
+
+class Summary(Frozen):
+    """How a fact was established: phrases worded in the report's language, joined by `; `.
+    `text` is the English sentence of results written before summaries had message keys."""
+
+    phrases: tuple[Phrase, ...] = ()
+    text: str = Field("", description="Older results only: the summary as English text")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        """Plain text (older results, a probe not yet worded) is kept as `text`."""
+        return {"text": data} if isinstance(data, str) else data
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases or self.text)
+
+
+def summary(*phrases: Phrase) -> Summary:
+    return Summary(phrases=phrases)
 
 
 class Unknown(StrEnum):

@@ -16,6 +16,8 @@ from scanner.models import (
     ProbeStatus,
     ServiceProtocol,
     ServiceReport,
+    Summary,
+    TextValue,
 )
 from scanner.probes.inside.parse import WILDCARDS
 
@@ -33,17 +35,25 @@ def _all_interfaces(detail: str) -> bool:
 
 
 _TCP_SPEC = re.compile(r"\(-s[ST]\) of ports ([0-9,\-]+)")
+_TCP_KEYS = ("summary.ports.syn", "summary.ports.connect", "summary.ports.tcp")
 
 
-def scanned(port: str, summary: str) -> bool:
+def scanned(port: str, summary: Summary) -> bool:
     """Whether the exposure scan (as its `ports.open` summary tells) covered PORT/proto."""
     number, _, proto = port.partition("/")
-    if proto == "udp":
-        return "(-sU)" in summary  # the top UDP ports: only those nmap reported are known
-    m = _TCP_SPEC.search(summary)
-    if m is None:
+    keys = {p.key: p for p in summary.phrases}
+    if proto == "udp":  # the top UDP ports: only those nmap reported are known
+        return "summary.ports.udp" in keys or "(-sU)" in summary.text
+    tcp = next((keys[k] for k in _TCP_KEYS if k in keys), None)
+    spec = tcp.params.get("spec") if tcp else None
+    m = _TCP_SPEC.search(summary.text)
+    if isinstance(spec, TextValue):
+        ranges = spec.text
+    elif m is not None:  # an older result, its summary in words
+        ranges = m.group(1)
+    else:
         return True  # an older result without the spec: as before
-    for part in m.group(1).split(","):
+    for part in ranges.split(","):
         low, _, high = part.partition("-")
         if int(low) <= int(number) <= int(high or (65535 if "-" in part else low)):
             return True

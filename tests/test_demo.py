@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from reports.json_report import load_json
+from reports.wording import Wording
 from scanner.cli import main
 from scanner.demo.ssh_estate import why_not
 from scanner.history.store import open_store
-from scanner.models import ReasonCategory, ScanResult, Status
+from scanner.models import Observation, ReasonCategory, ScanResult, Status, summary
 from scanner.probes.nmap_runner import find_nmap
 from tests.errors import assert_rule_error, rule_result
 from tests.html import tools
-from tests.html.english import english_words
+from tests.html.english import english_words, how_cells
 from tests.html.png import decode, luminance_variance
 from tests.sarif_schema import sarif_schema
 
@@ -118,6 +119,31 @@ def test_french_report_of_the_demo_has_no_english_prose(demo_reports: list[Path]
     marked = re.findall(r'<(\w+)[^>]*\blang="en"[^>]*>', fr)
     assert marked and set(marked) == {"span"}
     assert all('class="data"' in tag for tag in re.findall(r'<span[^>]*\blang="en"[^>]*>', fr))
+    # probe summaries are not exempted: worded from the catalogue, only their values are data
+    en_how, fr_how = how_cells(en), how_cells(fr)
+    assert len(fr_how) == len(en_how) > 100
+    assert not [c for c in fr_how if 'lang="en"' in c]
+    assert english_words("".join(fr_how)) == []
+    assert len(english_words("".join(en_how))) > 500  # the same cells, in English, are seen
+
+
+def test_fixed_reasons_and_details_of_the_demo_read_as_their_english_text(
+        demo: tuple[Path, ScanResult, str]) -> None:
+    """A reason or detail given as a message key is worded, in English, as the probe's own
+    text says (`reason`, `detail`)."""
+    _, result, _ = demo
+    keyed = [item for report in result.services for item in (*report.facts, *report.probes)
+             if item.why is not None]
+    assert keyed
+    english = Wording("en")
+    assert [(i.reason, english.how(summary(i.why))) for i in keyed if i.why is not None
+            and english.how(summary(i.why)) != i.reason] == []
+    said = [o for report in result.services for fact in report.facts
+            if isinstance(fact.value, tuple) for o in fact.value
+            if isinstance(o, Observation) and o.said is not None]
+    assert len(said) > 20  # observations' details too
+    assert [(o.detail, english.detail(o)) for o in said if english.detail(o) != o.detail] == []
+
 
 
 def test_demo_ssh_hosts_tell_their_story(demo: tuple[Path, ScanResult, str]) -> None:

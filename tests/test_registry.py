@@ -9,6 +9,7 @@ from scanner.facts import FactKind, FactSpec
 from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.base import Artefact, Need, ProbeContext, ProbeInputs, ProbeTarget
 from scanner.probes.registry import Registry, RegistryError, default_registry
+from tests.wording_help import how
 
 TARGET = ProbeTarget(address="127.0.0.1", port=1, protocol=ServiceProtocol.TLS, sni=None,
                      expected_name="127.0.0.1")
@@ -58,7 +59,7 @@ def test_order_comes_from_declarations_not_registration() -> None:
     assert [p.name for p in registry.probes] == ["maker", "user"]
     got = gather(TARGET, frozenset({"u.fact"}), ctx(), registry)
     assert log == ["maker", "user"]
-    assert got.facts["u.fact"].summary == "from maker"  # the artefact, typed, handed over
+    assert how(got.facts["u.fact"]) == "from maker"  # the artefact, typed, handed over
     assert got.facts["m.fact"].status is ProbeStatus.COMPLETED  # a needed fact is gathered
     assert [r.probe for r in got.runs] == ["maker", "user"]
 

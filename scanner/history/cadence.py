@@ -30,6 +30,8 @@ from scanner.models import (
     Severity,
     SourceDocument,
     Status,
+    say,
+    summary,
 )
 
 RULE_ID = "OPS-CADENCE-001"
@@ -92,9 +94,9 @@ def with_cadence(result: ScanResult, earlier_full_scans: Sequence[dt.datetime]) 
     status, message, evidence, gap = judge_cadence(times, interval, result.started_at)
     service = estate_service()
     facts = (Fact(name="history.full_scans", status=ProbeStatus.COMPLETED, value=len(times),
-                  summary="complete scans of this inventory in the history database"),
+                  summary=summary(say("summary.history.full_scans"))),
              Fact(name="history.max_gap_days", status=ProbeStatus.COMPLETED, value=gap,
-                  summary=f"largest gap between full scans over {AUDIT_PERIOD_DAYS} days"))
+                  summary=summary(say("summary.history.max_gap", n=AUDIT_PERIOD_DAYS))))
     rr = RuleResult(rule_id=RULE_ID, service=service.key, status=status, message=message,
                     evidence=evidence)
     return result.model_copy(update={

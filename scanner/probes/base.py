@@ -17,10 +17,13 @@ from scanner.facts import FactSpec
 from scanner.models import (
     Fact,
     NetworkService,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     ServiceProtocol,
     Subject,
+    Summary,
+    say,
 )
 from scanner.netaddr import is_ip
 from scanner.probes.scan_rate import DEFAULT as DEFAULT_RATE
@@ -42,15 +45,17 @@ class ProbeFailure(Exception):
     """
 
     def __init__(self, detail: str,
-                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR) -> None:
+                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR,
+                 why: Phrase | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.category = category
+        self.why = why  # the detail as a message key, when it is a fixed sentence
 
-    def fact(self, name: str, summary: str = "") -> Fact:
+    def fact(self, name: str, summary: Summary | None = None) -> Fact:
         """The `error` fact this failure makes of the fact `name`."""
-        return Fact(name=name, status=ProbeStatus.ERROR, summary=summary, reason=self.detail,
-                    category=self.category)
+        return Fact(name=name, status=ProbeStatus.ERROR, summary=summary or Summary(),
+                    reason=self.detail, category=self.category, why=self.why)
 
     def within(self, prefix: str) -> ProbeFailure:
         """The same failure with `prefix: ` before its detail (same category)."""
@@ -135,11 +140,12 @@ class ProbeContext:
             raise ProbeFailure(f"{target.host or 'this subject'} has no address to connect to",
                                ReasonCategory.BAD_INPUT)
         if self.cancel is not None and self.cancel.is_set():
-            raise ProbeFailure("the scan was interrupted", ReasonCategory.INTERRUPTED)
+            raise ProbeFailure("the scan was interrupted", ReasonCategory.INTERRUPTED,
+                               say("reason.interrupted"))
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ProbeFailure("service time budget exhausted before this connection",
-                               ReasonCategory.BUDGET_EXHAUSTED)
+                               ReasonCategory.BUDGET_EXHAUSTED, say("reason.budget_connection"))
         from scanner.probes.tunnel import connector_for  # tunnel imports this module
 
         with self._lock:
@@ -245,7 +251,8 @@ class ProbeInputs(Mapping[str, Fact]):
         failed = self._failures.get(key.name)
         if failed is not None:
             raise failed.within(f"no {key.name}")
-        raise ProbeFailure(f"no probe made {key.name}", ReasonCategory.MISSING_DEPENDENCY)
+        raise ProbeFailure(f"no probe made {key.name}", ReasonCategory.MISSING_DEPENDENCY,
+                           say("reason.no_maker", artefact=key.name))
 
     def publish(self, key: Artefact[T], value: T) -> None:
         if key not in getattr(self._probe, "makes", ()) or not isinstance(value, key.type):

@@ -32,7 +32,16 @@ from service_identity.cryptography import (
 )
 
 from scanner.facts import FactKind, FactSpec
-from scanner.models import CertificateSummary, Fact, FactValue, ProbeStatus, ReasonCategory
+from scanner.models import (
+    CertificateSummary,
+    Fact,
+    FactValue,
+    Phrase,
+    ProbeStatus,
+    ReasonCategory,
+    say,
+    summary,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
 from scanner.probes.tls.chain import fetch_chain
 from scanner.probes.tls.session import TLS_SESSION
@@ -114,14 +123,14 @@ def summarize(cert: x509.Certificate) -> CertificateSummary:
     )
 
 
-def self_signed(leaf: x509.Certificate) -> tuple[bool, str]:
+def self_signed(leaf: x509.Certificate) -> tuple[bool, Phrase]:
     if leaf.issuer != leaf.subject:
-        return False, "issuer differs from subject"
+        return False, say("summary.cert.issuer_differs")
     try:
         leaf.verify_directly_issued_by(leaf)
     except Exception as exc:  # InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm
-        return False, f"issuer equals subject but its own key does not verify it ({exc!r})"
-    return True, "issuer equals subject and its own key verifies the signature"
+        return False, say("summary.cert.own_key_fails", error=repr(exc))
+    return True, say("summary.cert.self_signed")
 
 
 def own_name(leaf: x509.Certificate) -> Subject | None:
@@ -190,7 +199,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
-            ca_file: Path | None) -> tuple[bool, str]:
+            ca_file: Path | None) -> tuple[bool, Phrase]:
     """Builds to a trust anchor, at a time inside the leaf's validity, for its own name.
 
     Each defect stays with its own rule: the leaf's dates (validity, contract term), its name
@@ -206,27 +215,27 @@ def trusted(leaf: x509.Certificate, rest: list[x509.Certificate],
                                ReasonCategory.BAD_INPUT) from exc
         roots += extra
     if not roots:
-        return False, "no trust anchors available (no system store, no CA file)"
+        return False, say("summary.cert.no_anchors")
     now = dt.datetime.now(dt.UTC)
     when = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
-    anchors = "the system store" + (f" plus {ca_file}" if ca_file else "")
+    day = f"{when:%Y-%m-%d}"
+    ca = str(ca_file) if ca_file else ""
     problem = _verify(leaf, rest, roots, when, as_server=True)
     if problem is None:
-        return True, f"chain builds to a trust anchor in {anchors} (checked at {when:%Y-%m-%d})"
+        return True, say("summary.cert.trusted" + ("_ca" if ca_file else ""), day=day, ca_file=ca)
     weak = weak_parameters(leaf)
     issuer = next((c for c in (*rest, *roots) if weak and signed_by(leaf, c)), None)
     if issuer is None:
-        return False, f"untrusted: {problem}"
+        return False, say("summary.cert.untrusted", problem=problem)
     # The webpki policy refuses the leaf for its weak parameters: judge the chain above it.
     above = [c for c in rest if c != issuer]
     if issuer not in roots and _verify(issuer, above, roots, when, as_server=False) is not None:
-        return False, f"untrusted: {problem}"
-    return True, (f"issued by {issuer.subject.rfc4514_string()}, whose chain builds to a trust "
-                  f"anchor in {anchors} (checked at {when:%Y-%m-%d}); the leaf's "
-                  f"{' and '.join(weak)} are judged by the key and signature rules")
+        return False, say("summary.cert.untrusted", problem=problem)
+    return True, say("summary.cert.weak_leaf" + ("_ca" if ca_file else ""), day=day,
+                     issuer=issuer.subject.rfc4514_string(), weak=weak, ca_file=ca)
 
 
-def hostname_match(leaf: x509.Certificate, expected: str) -> tuple[bool, str]:
+def hostname_match(leaf: x509.Certificate, expected: str) -> tuple[bool, Phrase]:
     try:
         ip = ipaddress.ip_address(expected)
     except ValueError:
@@ -237,8 +246,8 @@ def hostname_match(leaf: x509.Certificate, expected: str) -> tuple[bool, str]:
         else:
             verify_certificate_hostname(leaf, expected)
     except (NameMismatch, CertificateError) as exc:
-        return False, f"not valid for {expected}: {exc}"
-    return True, f"valid for {expected} (subjectAltName)"
+        return False, say("summary.cert.name_mismatch", name=expected, error=str(exc))
+    return True, say("summary.cert.name_match", name=expected)
 
 
 def signature_hash(leaf: x509.Certificate) -> str:
@@ -249,19 +258,20 @@ def signature_hash(leaf: x509.Certificate) -> str:
     return name
 
 
-def _facts(chain: tuple[bytes, ...], how: str, ctx: ProbeContext,
+def _facts(chain: tuple[bytes, ...], how: Phrase, ctx: ProbeContext,
            target: ProbeTarget) -> dict[str, Callable[[], Fact]]:
     certs = [x509.load_der_x509_certificate(der) for der in chain]
     leaf, rest = certs[0], certs[1:]
 
-    def fact(name: str, value: FactValue, summary: str = how) -> Fact:
-        return Fact(name=name, status=COMPLETED, value=value, summary=summary)
+    def fact(name: str, value: FactValue, said: Phrase = how) -> Fact:
+        return Fact(name=name, status=COMPLETED, value=value, summary=summary(said))
 
-    def pair(name: str, result: tuple[bool, str]) -> Fact:
+    def pair(name: str, result: tuple[bool, Phrase]) -> Fact:
         return fact(name, result[0], result[1])
 
     return {
-        "cert.present": lambda: fact("cert.present", True, f"{len(certs)} certificate(s), {how}"),
+        "cert.present": lambda: fact("cert.present", True,
+                                     say("summary.cert.present", how, n=len(certs))),
         "cert.chain": lambda: fact("cert.chain", tuple(summarize(c) for c in certs)),
         "cert.self_signed": lambda: pair("cert.self_signed", self_signed(leaf)),
         "cert.trusted": lambda: pair("cert.trusted", trusted(leaf, rest, ctx.ca_file)),
@@ -322,14 +332,17 @@ class CertificateProbe:
         try:
             got = fetch_chain(session)
             if not got.chain:
-                return [Fact(name="cert.present", status=COMPLETED, value=False, summary=got.how)
+                return [Fact(name="cert.present", status=COMPLETED, value=False,
+                             summary=summary(got.how))
                         if n == "cert.present" else
-                        Fact(name=n, status=NOT_APPLICABLE, reason="no certificate presented")
+                        Fact(name=n, status=NOT_APPLICABLE, reason="no certificate presented",
+                             why=say("reason.cert.none"))
                         for n in names]
             builders = _facts(got.chain, got.how, ctx, target)
         except (ValueError, UnsupportedAlgorithm) as exc:  # an unparseable leaf: server data
             bad = ProbeFailure(f"certificate unusable: {type(exc).__name__}: {exc}")
-            return [Fact(name=n, status=COMPLETED, value=True, summary=bad.detail)
+            return [Fact(name=n, status=COMPLETED, value=True,
+                         summary=summary(say("summary.cert.unusable", detail=bad.detail)))
                     if n == "cert.present" else bad.fact(n) for n in names]
         facts = []
         for n in names:

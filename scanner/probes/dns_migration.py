@@ -19,25 +19,28 @@ from scanner.models import (
     Fact,
     NetworkService,
     Observation,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     ServiceProtocol,
+    say,
+    summary,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
-from scanner.probes.spf import make_resolver
+from scanner.probes.spf import make_resolver, resolver_said
 
 NAME = "dns.addresses"
 
 
 def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: float
-            ) -> tuple[list[Observation], str]:
+            ) -> tuple[list[Observation], Phrase]:
     if time.monotonic() >= deadline:
         raise ProbeFailure("service time budget exhausted before the DNS look-ups",
                            ReasonCategory.BUDGET_EXHAUSTED)
     try:
         answer = resolver.resolve(name, rtype, raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:
-        return [], "NXDOMAIN (the name does not exist)"
+        return [], say("summary.dns.nxdomain")
     except dns.resolver.NoNameservers as exc:
         raise ProbeFailure(f"{rtype} look-up of {name} failed: {exc}",
                            ReasonCategory.UNRESOLVABLE) from exc
@@ -48,11 +51,13 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: fl
         raise ProbeFailure(f"{rtype} look-up of {name} failed: {exc}",
                            ReasonCategory.UNRESOLVABLE) from exc
     if answer.rrset is None:
-        return [], "no record"
+        return [], say("summary.dns.no_record")
     found = [Observation(value=str(ipaddress.ip_address(r.address)),
+                         said=say("obs.dns.record", rtype=rtype, name=name,
+                                  ttl=str(answer.rrset.ttl)),
                          detail=f"{rtype} record of {name} (TTL {answer.rrset.ttl})")
              for r in answer.rrset]
-    return found, ", ".join(o.value for o in found)
+    return found, say("summary.dns.records", records=[o.value for o in found])
 
 
 FACT_SPECS = (  # the facts this probe establishes (registered in scanner.probes.registry)
@@ -76,22 +81,26 @@ class DnsMigrationProbe:
             return []
         if target.sni is None:
             return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
-                         reason="the inventory declares no DNS name for this host")]
+                         reason="the inventory declares no DNS name for this host",
+                         why=say("reason.dns.no_name"))]
         subject = target.subject
         if not isinstance(subject, NetworkService) or subject.address is None:
             return [Fact(name=NAME, status=ProbeStatus.NOT_APPLICABLE,
+                         why=say("reason.dns.no_address"),
                          reason="the inventory declares no address for this host (its name is "
                                 "resolved to reach it)")]
         try:
-            resolver, shown = make_resolver(ctx.options.dns_server, ctx.timeout)
+            resolver, _ = make_resolver(ctx.options.dns_server, ctx.timeout)
             found: list[Observation] = []
-            notes: list[str] = []
+            notes: list[Phrase] = []
             for rtype in ("A", "AAAA"):
                 records, note = _lookup(resolver, target.sni, rtype, ctx.deadline)
                 found += records
-                notes.append(f"{rtype}: {note}")
+                notes.append(say("summary.dns.rtype", note, rtype=rtype))
         except ProbeFailure as exc:
             return [exc.fact(NAME)]
         unique = {o.value: o for o in found}
         return [Fact(name=NAME, status=ProbeStatus.COMPLETED, value=tuple(unique.values()),
-                     summary=f"{target.sni} through {shown}: " + "; ".join(notes))]
+                     summary=summary(say("summary.dns.migration", *notes, name=target.sni,
+                                         resolver=resolver_said(ctx.options.dns_server,
+                                                                resolver))))]

@@ -20,10 +20,13 @@ from scanner.models import (
     Fact,
     LocalVantage,
     Observation,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     ServiceProtocol,
     ZonePair,
+    say,
+    summary,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_batch import NmapBatches
@@ -76,42 +79,45 @@ class FlowsProbe:
                                f"{'it' if len(unplaced) == 1 else 'them'} cannot be tested",
                                ReasonCategory.BAD_INPUT)
         if not attempts:
-            return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(),
-                        summary=f"from vantage {vantage.name}: no destination host with an "
-                                "address")
-        sweep = ""
+            return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=(), summary=summary(
+                say("summary.flows.no_destination", vantage=vantage.name)))
+        sweep: Phrase | None = None
         if isinstance(vantage, LocalVantage) and ctx.options.flow_sweep:
             if find_nmap() is None:
                 raise ProbeFailure(f"--flow-sweep needs nmap: {INSTALL_HINT}",
                                    ReasonCategory.TOOL_MISSING)
             states, sweep = local_sweep(list(names), ports, ctx)
             times: dict[Attempt, int] = {}
-            how, label = "local (the scanner)", "local"
+            how, label = say("summary.flows.local"), "local"
         elif isinstance(vantage, LocalVantage):
             states, times = local_attempts(attempts, ctx)
-            how, label = "local (the scanner), candidate ports", "local"
+            how, label = say("summary.flows.local_candidates"), "local"
         else:
             remote = ssh_attempts(vantage, attempts, ctx.timeout, ctx.deadline)
             ctx.connections += 1  # the SSH session
             states, times = remote.states, {}
             label = f"{vantage.name} (ssh {vantage.user}@{vantage.address})"
-            how = f"{label}, {remote.tool}"
+            how = say("summary.flows.remote", vantage=vantage.name, user=vantage.user,
+                      address=vantage.address, tool=remote.tool)
         opened = []
         for address, port in sorted(states):
             if states[(address, port)] is State.OPEN:
                 took = f" in {times[(address, port)]} ms" if (address, port) in times else ""
                 seen = (f"found open by nmap from {label}" if sweep
                         else f"connect from {label} succeeded{took}")
-                opened += [Observation(value=f"{name}:{port}/tcp", detail=seen)
+                said = (say("obs.flows.nmap", vantage=label) if sweep else
+                        say("obs.flows.connect_ms", vantage=label, ms=times[(address, port)])
+                        if (address, port) in times else say("obs.flows.connect", vantage=label))
+                opened += [Observation(value=f"{name}:{port}/tcp", detail=seen, said=said)
                            for name in names[address]]
-        summary = (f"from vantage {how}: {sweep}" if sweep
-                   else _summary(how, len(names), len(ports), states))
+        how_open = (say("summary.flows.swept", vantage=how, sweep=sweep) if sweep
+                    else _summary(how, len(names), len(ports), states))
         return Fact(name=FACT, status=ProbeStatus.COMPLETED, value=tuple(opened),
-                    summary=summary)
+                    summary=summary(how_open))
 
 
 def local_sweep(addresses: Sequence[str], candidates: Sequence[int], ctx: ProbeContext
-                ) -> tuple[dict[Attempt, State], str]:
+                ) -> tuple[dict[Attempt, State], Phrase]:
     """Every port of the scan's range, and the candidates, from here with nmap (no -sV):
     the open ones, and what nmap counted. A connect scan, as a client of that zone would
     connect (a raw SYN scan may leave by another route than the kernel's sockets)."""
@@ -127,10 +133,9 @@ def local_sweep(addresses: Sequence[str], candidates: Sequence[int], ctx: ProbeC
         for row in run.ports:
             if row.protocol == "tcp" and row.state == "open":
                 states[(address, row.port)] = State.OPEN
-    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    return states, (f"nmap connect scan of ports {ctx.options.ports} "
-                    f"and the {len(candidates)} candidate ports on {len(addresses)} host"
-                    f"{'s' if len(addresses) != 1 else ''}: {scanned} ports, {detail}")
+    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))  # nmap's words
+    return states, say("summary.flows.sweep", ports=ctx.options.ports, candidates=len(candidates),
+                       n=len(addresses), scanned=scanned, states=detail)
 
 
 def local_attempts(attempts: Sequence[Attempt], ctx: ProbeContext
@@ -170,13 +175,12 @@ def _connect(attempt: Attempt, seconds: float, deadline: float
     return State.OPEN, round((time.monotonic() - start) * 1000)
 
 
-def _summary(how: str, hosts: int, ports: int, states: Mapping[Attempt, State]) -> str:
+def _summary(how: Phrase, hosts: int, ports: int, states: Mapping[Attempt, State]) -> Phrase:
     counts = Counter(states.values())
     shown = [State.OPEN] if counts[State.CLOSED] else [State.OPEN, State.REFUSED, State.TIMEOUT]
-    parts = [f"{counts[s]} {s.value}" for s in State if counts[s] or s in shown]
-    if counts[State.CLOSED]:
-        parts = [p + " (refused or timed out)" if p.endswith(" closed") else p for p in parts]
-    if counts[State.TIMEOUT]:  # no answer: dropped by a firewall, not open
-        parts = [p + " (filtered)" if p.endswith(" timed out") else p for p in parts]
-    return (f"from vantage {how}: {len(states)} connection attempts ({hosts} host"
-            f"{'s' if hosts != 1 else ''} × {ports} ports): {', '.join(parts)}")
+    # closed: "refused or timed out"; timed out: "filtered" (dropped by a firewall, not open)
+    parts = [say(f"summary.flows.{s.name.lower()}"
+                 + ("_none" if s is State.TIMEOUT and not counts[s] else ""), n=counts[s])
+             for s in State if counts[s] or s in shown]
+    return say("summary.flows.attempts", *parts, join="comma", vantage=how,
+               attempts=len(states), n=hosts, ports=ports)

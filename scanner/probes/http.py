@@ -23,9 +23,13 @@ from scanner.models import (
     Fact,
     NetworkService,
     Observation,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     ServiceProtocol,
+    Summary,
+    say,
+    summary,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget, exception_category
 
@@ -108,7 +112,7 @@ class Answer:
 @dataclass(frozen=True)
 class Location:
     scheme: str  # https / http / none / other
-    shown: str
+    shown: Phrase
     host: str = ""
     same_host: bool = False
     port: int | None = None
@@ -162,41 +166,44 @@ def request_path(raw: str) -> str:
     return path if not parts.query else f"{path}?{quote(parts.query, safe='/%:@!$&()*+,;=?')}"
 
 
-def parse_hsts(value: str) -> tuple[int | None, str]:
+def parse_hsts(value: str) -> tuple[int | None, Phrase | None]:
     """max-age of one Strict-Transport-Security value (RFC 6797 §6.1), or None and why not."""
     seen: dict[str, str | None] = {}
     pos = 0
     while m := _DIRECTIVE.match(value, pos):
         if m.group(1):
             if m.group(1).lower() in seen:
-                return None, f"directive {show(m.group(1), 20)} appears twice"
+                return None, say("summary.hsts.twice", directive=show(m.group(1), 20))
             seen[m.group(1).lower()] = m.group(2)
         if not m.group(3):
             break
         pos = m.end()
     else:
-        return None, f"malformed at character {pos + 1}"
+        return None, say("summary.hsts.malformed", at=pos + 1)
     raw = seen.get("max-age")
     if raw is None:
-        return None, "max-age without a value" if "max-age" in seen else "no max-age directive"
+        return None, say("summary.hsts.no_value" if "max-age" in seen
+                         else "summary.hsts.no_max_age")
     digits = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
     if not re.fullmatch(r"[0-9]+", digits):
-        return None, f"max-age {show(raw, 20)} is not a number of seconds"
-    return (int(digits) if len(digits) <= 15 else 10**15), ""
+        return None, say("summary.hsts.not_seconds", raw=show(raw, 20))
+    return (int(digits) if len(digits) <= 15 else 10**15), None
 
 
-def hsts(values: list[str]) -> tuple[int, str]:
+def hsts(values: list[str]) -> tuple[int, Phrase]:
     """The first valid header's max-age, -1 when there is none."""
-    bad: list[str] = []
+    bad: list[Phrase] = []
     for value in values:
         age, problem = parse_hsts(value)
         if age is not None:
-            skipped = f" (after {len(bad)} invalid: {'; '.join(bad)})" if bad else ""
-            return age, f"Strict-Transport-Security: {show(value)} → max-age {age}{skipped}"
-        bad.append(f"{show(value, 60)} ({problem})")
+            if bad:
+                return age, say("summary.hsts.valid_after", *bad, value=show(value), age=str(age),
+                                n=len(bad))
+            return age, say("summary.hsts.valid", value=show(value), age=str(age))
+        bad.append(say("summary.hsts.bad", *(problem,) if problem else (), value=show(value, 60)))
     if not bad:
-        return -1, "no Strict-Transport-Security header"
-    return -1, f"invalid Strict-Transport-Security header(s): {'; '.join(bad)}"
+        return -1, say("summary.hsts.none")
+    return -1, say("summary.hsts.invalid", *bad)
 
 
 class Web:
@@ -204,7 +211,8 @@ class Web:
 
     def __init__(self, target: ProbeTarget, ctx: ProbeContext) -> None:
         self.target, self.ctx, self.answered, self.closed = target, ctx, False, ""
-        self.how = ""  # how `closed` was established
+        self.closed_why: Phrase | None = None  # `closed` as a message key
+        self.how: Phrase | None = None  # how `closed` was established
         self.reached = False  # a connection to the port succeeded
         self.scheme = "https" if target.protocol is ServiceProtocol.HTTPS else "http"
         self.host = (target.sni or target.address or target.host).lower()
@@ -256,13 +264,15 @@ class Web:
         raw = values[0]
         text = re.sub(r"[\t\r\n]", "", raw.strip(_C0)).replace("\\", "/")  # as browsers read it
         if not text:
-            return Location("none", "empty Location header" if raw else "no Location header")
-        shown = f"Location: {show(raw)}" + (f" (+{len(values) - 1} more)" if values[1:] else "")
+            return Location("none", say("summary.http.location_empty" if raw
+                                        else "summary.http.location_missing"))
+        shown = (say("summary.http.location_more", value=show(raw), n=len(values) - 1)
+                 if values[1:] else say("summary.http.location", value=show(raw)))
         try:
             parts = urlsplit(urljoin(self.origin + path, text))
             host, port = (parts.hostname or "").rstrip("."), parts.port
         except ValueError:
-            return Location("other", f"{shown} (unparseable)")
+            return Location("other", say("summary.http.location_unparseable", shown))
         scheme = parts.scheme.lower() if parts.scheme.lower() in ("http", "https") else "other"
         port = port or {"http": 80, "https": 443}.get(scheme)
         query = f"?{parts.query}" if parts.query else ""
@@ -273,18 +283,19 @@ class Web:
             return ipaddress.ip_address(host) == ipaddress.ip_address(self.host)
         return bool(host) and host == self.host.rstrip(".")
 
-    def final_status(self, path: str) -> tuple[int, str]:
+    def final_status(self, path: str) -> tuple[int, Phrase | None]:
         """Status of a URL, following redirects on the same scheme, host and port only."""
         hops: list[str] = []
         while True:
             answer = self.get(path)
             loc = self.location(answer, path)
             if not 300 <= answer.status < 400 or loc.scheme == "none":
-                return answer.status, f" (via {' → '.join(hops)})" if hops else ""
+                return answer.status, (say("summary.http.via", hops=" → ".join(hops)) if hops
+                                       else None)
             if not (loc.same_host and loc.scheme == self.scheme and loc.port == self.target.port):
-                return answer.status, f" ({loc.shown}: not followed, another origin)"
+                return answer.status, say("summary.http.other_origin", loc.shown)
             if len(hops) == MAX_REDIRECTS:
-                return answer.status, f" (still redirecting after {MAX_REDIRECTS} redirects)"
+                return answer.status, say("summary.http.still_redirecting", n=MAX_REDIRECTS)
             path = request_path(loc.path)
             hops.append(path)
 
@@ -292,17 +303,20 @@ class Web:
         plain = not self.answered and self.target.protocol is ServiceProtocol.HTTP
         if not self.closed and plain and refused(exc):
             self.closed = f"port {self.target.port} is closed (connection refused)"
+            self.closed_why = say("reason.http.closed", port=str(self.target.port))
         elif not self.closed and plain and not self.reached and caused_by(exc, TimeoutError):
             try:
                 self.closed, self.how = self.filtered(exc)
+                self.closed_why = say("reason.http.filtered")
             except ProbeFailure as undecided:
                 return [undecided.fact(n) for n in names]
         if self.closed:
-            return [Fact(name=n, status=NA, reason=self.closed, summary=self.how)
+            how = summary(self.how) if self.how else Summary()
+            return [Fact(name=n, status=NA, reason=self.closed, why=self.closed_why, summary=how)
                     for n in names]
         return [exc.fact(n) for n in names]
 
-    def filtered(self, exc: ProbeFailure) -> tuple[str, str]:
+    def filtered(self, exc: ProbeFailure) -> tuple[str, Phrase]:
         """A connection that timed out is a dropped (filtered) port, not an open one, when
         another port of the same host answers: the host is up, the firewall drops this port.
         When none answers, the host may be down: that cannot be decided (an error)."""
@@ -318,11 +332,11 @@ class Web:
                 if not refused(failure):
                     seen.append(f"port {text}: {failure}")
                     continue
-                answer = f"port {text} of the same host refused a connection"
+                answer = "refused"
             else:
-                answer = f"port {text} of the same host accepted a connection"
-            return "filtered", (f"{exc} (no answer: dropped by a firewall) while {answer}: "
-                                f"port {self.target.port} is filtered, not open")
+                answer = "accepted"
+            return "filtered", say(f"summary.http.filtered_{answer}", detail=str(exc),
+                                   other=text, port=str(self.target.port))
         tried = f" ({'; '.join(seen)})" if seen else " (no other port of it is declared)"
         raise ProbeFailure(f"{exc}; the host did not answer on any other port either"
                            f"{tried}: filtered or down cannot be told apart",
@@ -332,16 +346,17 @@ class Web:
 def _front(web: Web, names: list[str]) -> list[Fact]:
     """status, Location and HSTS from one GET /."""
     answer = web.get("/")
-    how = (f"GET {web.origin}/ without credentials, redirects not followed: "
-           f"HTTP {answer.status} {show(answer.reason, 40)}")
+    how = say("summary.http.front", origin=web.origin, status=str(answer.status),
+              reason=show(answer.reason, 40))
     loc = web.location(answer, "/")
-    host = f"; its host {show(loc.host, 60)} vs {web.host}" if loc.host else ""
+    host = (say("summary.http.location_host", host=show(loc.host, 60), ours=web.host),) \
+        if loc.host else ()
     age, hsts_how = hsts(answer.headers.get_all("Strict-Transport-Security") or [])
-    got: dict[str, tuple[int | str | bool, str]] = {
-        "http.status": (answer.status, how),
-        "http.location_scheme": (loc.scheme, f"{how}; {loc.shown}"),
-        "http.location_same_host": (loc.same_host, f"{how}; {loc.shown}{host}"),
-        "http.hsts_max_age": (age, f"{how}; {hsts_how}"),
+    got: dict[str, tuple[int | str | bool, Summary]] = {
+        "http.status": (answer.status, summary(how)),
+        "http.location_scheme": (loc.scheme, summary(how, loc.shown)),
+        "http.location_same_host": (loc.same_host, summary(how, loc.shown, *host)),
+        "http.hsts_max_age": (age, summary(how, hsts_how)),
     }
     return [Fact(name=n, status=COMPLETED, value=got[n][0], summary=got[n][1]) for n in names]
 
@@ -350,16 +365,18 @@ def _protected(web: Web, names: list[str]) -> list[Fact]:
     subject = web.target.subject
     paths = subject.protected_urls if isinstance(subject, NetworkService) else ()
     if not paths:
-        return [Fact(name=n, status=NA, reason="no protected URLs declared for this service")
+        return [Fact(name=n, status=NA, reason="no protected URLs declared for this service",
+                     why=say("reason.http.no_protected_urls"))
                 for n in names]
     seen, notes = [], []
     for raw in paths:
         path = request_path(raw)
         status, note = web.final_status(path)
         seen.append(Observation(value=str(status), detail=web.origin + path))
-        notes.append(f"{show(path, 60)} → {status}{note}")
-    how = (f"GET without credentials on {web.origin} (redirects followed on that origin only, "
-           f"{MAX_REDIRECTS} at most): " + "; ".join(notes))
+        notes.append(say("summary.http.path_note", note, path=show(path, 60), status=str(status))
+                     if note else say("summary.http.path", path=show(path, 60),
+                                      status=str(status)))
+    how = summary(say("summary.http.protected", *notes, origin=web.origin, n=MAX_REDIRECTS))
     return [Fact(name=n, status=COMPLETED, value=tuple(seen), summary=how) for n in names]
 
 
@@ -375,10 +392,9 @@ def _timing(web: Web, names: list[str]) -> list[Fact]:
             raise exc.within(f"sample {i + 1} of {count}") from exc
     rank = math.ceil(0.9 * count)
     p90 = round(sorted(times)[rank - 1])
-    how = (f"{count} sequential GET {web.origin}/, a new connection each, timed from connect "
-           f"to the end of the response (body capped at {BODY_MAX // 1024} KB): p90 {p90} ms "
-           f"(nearest rank {rank} of {count}); min {min(times):.0f} / median "
-           f"{statistics.median(times):.0f} / max {max(times):.0f} ms")
+    how = summary(say("summary.http.timing", n=count, origin=web.origin, kb=BODY_MAX // 1024,
+                      p90=p90, rank=rank), say("summary.http.timing_spread", low=round(min(times)),
+                      median=round(statistics.median(times)), high=round(max(times))))
     return [Fact(name=n, status=COMPLETED, value=p90, summary=how) for n in names]
 
 
@@ -419,7 +435,8 @@ class HttpProbe:
         for n in names:
             if target.protocol not in SPECS[n].services:
                 kinds = ", ".join(sorted(SPECS[n].services))
-                facts[n] = Fact(name=n, status=NA, reason=f"gathered for {kinds} services only")
+                facts[n] = Fact(name=n, status=NA, reason=f"gathered for {kinds} services only",
+                                why=say("reason.gathered_for", kinds=kinds))
         web = Web(target, ctx)
         steps = ((FRONT, _front), (("http.protected_status",), _protected),
                  (("http.response_p90_ms",), _timing))

@@ -9,7 +9,17 @@ import time
 from collections.abc import Mapping, Sequence
 
 from scanner.facts import FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory, ServiceProtocol
+from scanner.models import (
+    Fact,
+    Observation,
+    Phrase,
+    ProbeStatus,
+    ReasonCategory,
+    ServiceProtocol,
+    Summary,
+    say,
+    summary,
+)
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.nmap_batch import NmapBatches
 from scanner.probes.nmap_runner import (
@@ -107,7 +117,7 @@ class PortsProbe:
                 for n in names]
 
     def _scan(self, target: ProbeTarget, ctx: ProbeContext
-              ) -> tuple[list[PortRow], str]:
+              ) -> tuple[list[PortRow], Summary]:
         address = literal_address(target.address)
         before = ctx.connections
         spec = ctx.options.ports.replace(" ", "")
@@ -128,28 +138,34 @@ class PortsProbe:
                 raise
             tcp_type = "-sT"
             tcp = nmap_scan(address, ctx, (tcp_type, *version), spec, self.batches, shared)
-            tcp_type += ", as the SYN scan could not open a raw socket"
-        runs = [(tcp, f"TCP {_TYPES.get(tcp.scan_type, tcp.scan_type)} ({tcp_type}) of ports "
-                      f"{spec} with service detection ({' '.join(version)}) on open ports")]
+            fallback = True
+        else:
+            fallback = False
+        key = f"summary.ports.{tcp.scan_type}" if tcp.scan_type in _TYPES else "summary.ports.tcp"
+        runs = [(tcp, say(key, *_count_phrases(tcp),
+                          join="comma", type=tcp.scan_type, flag=tcp_type, spec=spec,
+                          detection=" ".join(version)))]
         if ctx.options.udp:
             udp = nmap_scan(address, ctx, ("-sU", "--top-ports", str(UDP_TOP)), None,
                             self.batches, shared)
-            runs.append((udp, f"UDP scan (-sU) of the top {UDP_TOP} ports, no service "
-                              "detection (the name is nmap's guess from the port number)"))
+            runs.append((udp, say("summary.ports.udp", *_count_phrases(udp), join="comma",
+                                  top=UDP_TOP)))
         rows = sorted((r for run, _ in runs for r in run.ports if r.state == "open"),
                       key=lambda r: (r.protocol, r.port))
-        parts = [f"{how}: {_counts(run)}" for run, how in runs]
         n = ctx.connections - before
         hosts = max(shared, default=1)
-        together = f", one run shared by {hosts} hosts" if hosts > 1 else ""
-        summary = (f"nmap {tcp.version} on {address}, no ping (-Pn), no DNS (-n), "
-                   f"{ctx.options.scan_rate.describe()}{together}: "
-                   + "; ".join(parts) + f". {n} nmap run{'s' * (n > 1)} counted as {n} "
-                   f"connection{'s' * (n > 1)} (nmap opens its own: one or more per port)")
+        how = [say("summary.ports.nmap", version=tcp.version, address=address),
+               ctx.options.scan_rate.phrase()]
+        if hosts > 1:
+            how.append(say("summary.ports.shared", n=hosts))
+        how += [phrase for _, phrase in runs]
+        if fallback:
+            how.append(say("summary.ports.no_raw_socket"))
+        how.append(say("summary.ports.runs", n=n))
         if ctx.options.on_progress is not None:
             ctx.options.on_progress(f"exposure scan of {target.host} ({address}): "
                                     + "; ".join(_counts(run) for run, _ in runs))
-        return rows, summary
+        return rows, summary(*how)
 
 def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str | None,
               batches: NmapBatches | None = None, shared: list[int] | None = None,
@@ -210,6 +226,22 @@ def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str
 
 
 _TYPES = {"syn": "SYN scan", "connect": "connect scan"}
+
+
+def _count_phrases(run: NmapRun) -> list[Phrase]:
+    """`_counts` in the reports' words."""
+    n = run.states.get
+    out = [say("summary.ports.counts", scanned=run.scanned, open=n("open", 0),
+               filtered=n("filtered", 0), closed=n("closed", 0))]
+    if n("open|filtered"):
+        out.append(say("summary.ports.open_filtered", count=n("open|filtered", 0)))
+    out += [say("summary.ports.other_state", count=count, state=state)
+            for state, count in sorted(run.states.items())
+            if state not in ("open", "filtered", "closed", "open|filtered")]
+    out.append(say("summary.ports.elapsed", seconds=round(run.elapsed, 1)))
+    if run.warnings:
+        out.append(say("summary.ports.warned", warning=clean_detail(run.warnings[0])))
+    return out
 
 
 def _counts(run: NmapRun) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from scanner.models import Phrase, say
+
 MAX_TOTAL_RATE = 50_000  # packets per second for one nmap run, whatever the host count
 MAX_HOSTGROUP = 64  # hosts nmap scans side by side in one run
 
@@ -30,6 +32,11 @@ class ScanRate:
         group = min(max(1, hosts), MAX_HOSTGROUP)
         return ("-T4", "--min-rate", str(total), "--max-retries", str(self.retries),
                 "--max-rtt-timeout", f"{self.max_rtt_ms}ms", "--min-hostgroup", str(group))
+
+    def phrase(self) -> Phrase:
+        """`describe()` in the reports' words (plural on the retries)."""
+        return say("summary.ports.rate", name=self.name, rate=self.rate, n=self.retries,
+                   rtt=self.max_rtt_ms, intensity=self.intensity)
 
     def describe(self) -> str:
         return (f"scan rate {self.name}: at least {self.rate} packets/s per host, "

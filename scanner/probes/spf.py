@@ -24,9 +24,12 @@ from scanner.models import (
     Fact,
     MailDomain,
     Observation,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     ServiceProtocol,
+    say,
+    summary,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
@@ -179,6 +182,13 @@ def parse_server(server: str) -> tuple[str, int]:
         raise ProbeFailure(f"dns_server: {exc}", ReasonCategory.BAD_INPUT) from None
 
 
+def resolver_said(server: str | None, resolver: dns.resolver.Resolver) -> Phrase:
+    """`make_resolver`'s name of the resolver, in the reports' words."""
+    if server is None:
+        return say("summary.dns.system", servers=[str(n) for n in resolver.nameservers])
+    return say("summary.dns.server", server=server)
+
+
 def make_resolver(server: str | None, timeout: float) -> tuple[dns.resolver.Resolver, str]:
     """A resolver for "address[:port]" ("[v6]:port" too), or the system's; and how to name it."""
     if server is None:
@@ -259,7 +269,7 @@ class SpfProbe:
             observations = evaluate(domain, ips, lookups)
         except ProbeFailure as exc:
             return [exc.fact("spf.results")]
-        summary = (f"check_host() for {len(ips)} IP(s), sender postmaster@{domain}, via {shown}: "
-                   f"{len(lookups.asked)} queries ({', '.join(lookups.asked)})")
+        how = say("summary.spf", n=len(ips), domain=domain, queries=len(lookups.asked),
+                  asked=lookups.asked, resolver=resolver_said(ctx.options.dns_server, resolver))
         return [Fact(name="spf.results", status=ProbeStatus.COMPLETED,
-                     value=tuple(observations), summary=summary)]
+                     value=tuple(observations), summary=summary(how))]

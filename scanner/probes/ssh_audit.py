@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import paramiko
 
 from scanner.facts import SSH, FactKind, FactSpec
-from scanner.models import Fact, Observation, ProbeStatus
+from scanner.models import Fact, Observation, Phrase, ProbeStatus, say, summary
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.ssh_wire import ServerHello, read_hello
 from scanner.probes.vantage import RfcTransport
@@ -63,17 +63,16 @@ def fetch_host_key(ctx: ProbeContext, target: ProbeTarget, algorithm: str) -> pa
 
 
 def host_keys(ctx: ProbeContext, target: ProbeTarget, offered: tuple[str, ...],
-              rsa_only: bool) -> tuple[list[Observation], list[str]]:
+              rsa_only: bool) -> tuple[list[Observation], list[Phrase]]:
     """The host keys the server has (one handshake per family) and what could not be read."""
     seen: list[Observation] = []
-    notes: list[str] = []
+    notes: list[Phrase] = []
     done: set[str] = set()
     for algorithm in offered:  # the server's order
         family = _FAMILIES.get(algorithm)
         if family is None or family in done or (rsa_only and family != "rsa"):
             if algorithm == "ssh-dss" and not rsa_only:
-                notes.append("ssh-dss offered: its size is not read (the SSH library no "
-                             "longer speaks DSA; OpenSSH DSA keys are 1024 bits)")
+                notes.append(say("summary.ssh.dss_unread"))
             continue
         done.add(family)
         key = fetch_host_key(ctx, target, algorithm)
@@ -141,33 +140,34 @@ class SshAuditProbe:
             keys, notes = host_keys(ctx, target, offered, rsa_only=HOST_KEYS not in wanted)
         except ProbeFailure as exc:
             return [exc.fact(n) for n in names]
-        summary = (f"one handshake per host key family offered ({', '.join(offered)})"
-                   + (f"; {'; '.join(notes)}" if notes else ""))
+        how = summary(say("summary.ssh.host_keys", families=offered), *notes)
         out = []
         if HOST_KEYS in wanted:
             out.append(Fact(name=HOST_KEYS, status=ProbeStatus.COMPLETED, value=tuple(keys),
-                            summary=summary))
+                            summary=how))
         if RSA_BITS in wanted:
             rsa = [int(o.value.split()[1]) for o in keys if o.value.startswith("ssh-rsa ")]
             out.append(Fact(name=RSA_BITS, status=ProbeStatus.COMPLETED, value=min(rsa),
-                            summary=summary) if rsa else
+                            summary=how) if rsa else
                        Fact(name=RSA_BITS, status=ProbeStatus.NOT_APPLICABLE,
-                            reason="the server has no RSA host key", summary=summary))
+                            reason="the server has no RSA host key",
+                            why=say("reason.ssh.no_rsa"), summary=how))
         return out
 
 
 def _wire_fact(name: str, hello: ServerHello) -> Fact:
     k = hello.kexinit
-    summary = f"identification and KEXINIT of the server ({hello.ident})"
+    how = summary(say("summary.ssh.kexinit", ident=hello.ident))
     if name == IDENT:
-        return Fact(name=name, status=ProbeStatus.COMPLETED, value=hello.ident, summary=summary)
+        return Fact(name=name, status=ProbeStatus.COMPLETED, value=hello.ident, summary=how)
     if name == VERSION:
         version = openssh_version(hello.ident)
         if version is None:
-            return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, summary=summary,
-                        reason=f"not an OpenSSH server ({hello.ident})")
-        return Fact(name=name, status=ProbeStatus.COMPLETED, value=version, summary=summary)
+            return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, summary=how,
+                        reason=f"not an OpenSSH server ({hello.ident})",
+                        why=say("reason.ssh.not_openssh", ident=hello.ident))
+        return Fact(name=name, status=ProbeStatus.COMPLETED, value=version, summary=how)
     values = {KEX: k.kex, CIPHERS: k.ciphers, MACS: k.macs, HOST_KEY_ALGS: k.host_key,
               COMPRESSION: k.compression}[name]
     return Fact(name=name, status=ProbeStatus.COMPLETED,
-                value=tuple(Observation(value=v) for v in values), summary=summary)
+                value=tuple(Observation(value=v) for v in values), summary=how)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import paramiko
 
-from scanner.models import ReasonCategory, Vantage, VantagePoint
+from scanner.models import ReasonCategory, Vantage, VantagePoint, say
 from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.vantage import open_client
 
@@ -52,11 +52,14 @@ class LocalConnector:
         except TimeoutError as exc:
             sock.close()
             raise ProbeFailure(f"connection to {address}:{port} timed out",
-                               ReasonCategory.TIMEOUT) from exc
+                               ReasonCategory.TIMEOUT,
+                               say("reason.connect.timeout", where=f"{address}:{port}")) from exc
         except OSError as exc:
             sock.close()
             raise ProbeFailure(f"connection to {address}:{port} failed: {exc.strerror or exc}",
-                               os_error_category(exc)) from exc
+                               os_error_category(exc),
+                               say("reason.connect.failed", where=f"{address}:{port}",
+                                   error=str(exc.strerror or exc))) from exc
         return sock
 
     def close(self) -> None:
@@ -90,7 +93,8 @@ class SshConnector:
             transport = self._client.get_transport()
         if transport is None or not transport.is_active():
             raise ProbeFailure(f"SSH connection to vantage {self.vantage.name} closed",
-                               ReasonCategory.UNREACHABLE)
+                               ReasonCategory.UNREACHABLE,
+                               say("reason.vantage.closed", vantage=self.vantage.name))
         return transport
 
     def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
@@ -109,23 +113,32 @@ class SshConnector:
             if exc.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
                 raise ProbeFailure(f"vantage {self.vantage.name} refuses TCP forwarding (sshd "
                                    "AllowTcpForwarding must allow local forwarding)",
-                                   ReasonCategory.NOT_PERMITTED) from None
+                                   ReasonCategory.NOT_PERMITTED,
+                                   say("reason.vantage.no_forwarding", vantage=self.vantage.name)
+                                   ) from None
             text = said or str(exc.text or exc)
             lowered = text.lower()
             cause: OSError = (ConnectionRefusedError(text) if "refused" in lowered
                               else TimeoutError(text) if "timed out" in lowered
                               else OSError(text))
             raise ProbeFailure(f"connection to {where} failed: {text}",
-                               os_error_category(cause)) from cause
+                               os_error_category(cause),
+                               say("reason.vantage.connect_failed", where=f"{address}:{port}",
+                                   vantage=self.vantage.name, error=text)) from cause
         except paramiko.SSHException as exc:  # paramiko's own wait ran out
             if "timeout" in str(exc).lower():
-                raise ProbeFailure(f"connection to {where} timed out",
-                                   ReasonCategory.TIMEOUT) from TimeoutError()
+                raise ProbeFailure(f"connection to {where} timed out", ReasonCategory.TIMEOUT,
+                                   say("reason.vantage.connect_timeout", where=f"{address}:{port}",
+                                       vantage=self.vantage.name)) from TimeoutError()
             raise ProbeFailure(f"connection to {where} failed: {exc}",
-                               ReasonCategory.PROTOCOL_ERROR) from None
+                               ReasonCategory.PROTOCOL_ERROR,
+                               say("reason.vantage.connect_failed", where=f"{address}:{port}",
+                                   vantage=self.vantage.name, error=str(exc))) from None
         except (EOFError, OSError) as exc:
             raise ProbeFailure(f"SSH connection to vantage {self.vantage.name} failed: {exc}",
-                               ReasonCategory.UNREACHABLE) from None
+                               ReasonCategory.UNREACHABLE,
+                               say("reason.vantage.ssh_failed", vantage=self.vantage.name,
+                                   error=str(exc))) from None
         ours, theirs = socket.socketpair()
         ours.settimeout(timeout)
         threading.Thread(target=_pump, args=(theirs, chan), daemon=True,

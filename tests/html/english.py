@@ -80,3 +80,8 @@ def english_words(html: str) -> list[str]:
     """English-only words in the reader-visible, non-data text, in order of appearance."""
     words = (t.rstrip(".:") for t in _TOKEN.findall(visible_text(html)))
     return [w for w in words if _WORD.fullmatch(w) and w.lower() in ENGLISH_ONLY]
+
+
+def how_cells(html: str) -> list[str]:
+    """The appendix's "how it was established" cells (probe summaries), markup kept."""
+    return re.findall(r'<span class="how">(.*?)</span>(?=</td>|<br>)', html, re.S)

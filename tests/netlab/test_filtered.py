@@ -21,6 +21,7 @@ from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
+from tests.wording_help import how
 
 FRONT = frozenset({"http.status", "http.location_scheme", "http.location_same_host"})
 
@@ -58,7 +59,7 @@ def probe(service: NetworkService) -> tuple[list[Status], dict[str, str]]:
     statuses = [f.status for f in facts.values()]
     return [result.status, *statuses], {"reason": facts["http.status"].reason or "",
                                         "category": str(facts["http.status"].category),
-                                        "summary": facts["http.status"].summary,
+                                        "summary": how(facts["http.status"]),
                                         "evidence": str(result.evidence[0].unknown)}
 
 

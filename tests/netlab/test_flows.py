@@ -46,6 +46,7 @@ from scanner.rulepack.ruleset import build_ruleset
 from tests.errors import assert_error
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
 from tests.subjects import zone_pair
+from tests.wording_help import how
 
 WANTED = frozenset({"flows.open"})
 ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
@@ -139,8 +140,8 @@ def test_local_vantage_tries_the_candidates() -> None:
     assert isinstance(seen, Observation) and seen.value == f"lo:{port}/tcp"
     assert seen.detail.startswith("connect from local succeeded in ")
     assert "2 connection attempts (1 host × 2 ports): 1 open, 1 refused, 0 timed out" in \
-        facts[0].summary
-    assert "from vantage local (the scanner), candidate ports: " in facts[0].summary
+        how(facts[0])
+    assert "from vantage local (the scanner), candidate ports: " in how(facts[0])
 
 
 def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
@@ -162,7 +163,7 @@ def test_local_vantage_sweeps_the_port_range_with_nmap() -> None:
     assert set(found) == {f"lo:{port}/tcp", f"lo:{extra}/tcp"}
     assert found[f"lo:{extra}/tcp"] == "found open by nmap from local"
     assert f"scan of ports {extra} and the 2 candidate ports on 1 host: 3 ports" in \
-        facts[0].summary
+        how(facts[0])
 
 
 def test_the_sweep_runs_one_nmap_for_all_destinations(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,8 +298,7 @@ def test_flow_matrix_end_to_end(lab: Lab) -> None:
     pair = result.service("users->presentation/flow").service
     assert isinstance(pair, ZonePair)
     ports = len(pair.ports)
-    summaries = {p: result.service(f"{p}/flow").fact("flows.open").summary  # type: ignore[union-attr]
-                 for p in pairs}
+    summaries = {p: how(result.service(f"{p}/flow").fact("flows.open")) for p in pairs}
     assert summaries["users->presentation"].startswith("from vantage local (the scanner)")
     assert f"1 open, 1 refused, {ports - 2} timed out (filtered)" in \
         summaries["users->presentation"]
@@ -380,4 +380,4 @@ def _how(result: ScanResult, pair: str) -> str:
     """How the probe established the pair's flows.open (its own log)."""
     fact = result.service(f"{pair}/flow").fact("flows.open")
     assert fact is not None
-    return fact.summary
+    return how(fact)

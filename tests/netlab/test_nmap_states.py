@@ -18,6 +18,7 @@ from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.nmap_runner import find_nmap
 from scanner.probes.ports import FACT, PortsProbe
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements, sh
+from tests.wording_help import how
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_dropped_ports_are_filtered_not_an_error(lab: Lab) -> None:
     fact = scan(lab.host("web1"), "443,8443,5432")
     assert fact.status is ProbeStatus.COMPLETED, fact.reason
     assert isinstance(fact.value, tuple) and [o.value for o in fact.value] == ["443/tcp"]
-    assert "3 scanned, 1 open, 2 filtered, 0 closed" in fact.summary
+    assert "3 scanned, 1 open, 2 filtered, 0 closed" in how(fact)
 
 
 def test_icmp_host_unreachable_is_an_error(lab: Lab) -> None:

@@ -31,6 +31,7 @@ from scanner.probes.tls.probe import TlsProbe
 from tests.errors import assert_error
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
 from tests.netlab.test_zone_lab import start_tls
+from tests.wording_help import how, said
 
 FRONT = frozenset({"http.status", "http.location_scheme", "http.location_same_host"})
 
@@ -107,8 +108,9 @@ def test_refused_and_dropped_ports_keep_their_meaning_through_the_tunnel(lab: La
     facts = run_probe(HttpProbe(), dropped, FRONT, ctx)
     ctx.close()
     assert {f.status for f in facts} == {ProbeStatus.NOT_APPLICABLE}
-    assert facts[0].reason == "filtered"
-    assert f"{lab.host('web1')}:80 through vantage bastion timed out" in facts[0].summary
+    assert facts[0].reason == "filtered" and facts[0].why is not None
+    assert said(facts[0].why) == "filtered"
+    assert f"{lab.host('web1')}:80 through vantage bastion timed out" in how(facts[0])
 
 
 @pytest.mark.parametrize(("name", "change", "reason", "category"), [
@@ -125,6 +127,7 @@ def test_a_vantage_that_cannot_carry_the_probe_is_an_error_not_filtered(
     assert facts
     for fact in facts:
         assert_error(fact, category, reason)
+        assert fact.why is None or said(fact.why) == fact.reason  # keyed: the same words
 
 
 def test_the_budget_holds_through_the_tunnel(lab: Lab) -> None:

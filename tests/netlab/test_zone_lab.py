@@ -34,6 +34,7 @@ from scanner.demo.servers.launcher import openssl_config
 from scanner.demo.servers.spec import ServerSpec
 from scanner.models import NetworkService, ScanResult, Status, Unknown
 from tests.netlab.lab import Allow, Lab, ZoneSpec, missing_requirements
+from tests.wording_help import how
 
 ZONES = [ZoneSpec("users", root=True), ZoneSpec("admins", vantage=True),
          ZoneSpec("presentation", {"web1": ()}), ZoneSpec("edition", {"edit1": ()}, vantage=True),
@@ -167,7 +168,7 @@ def test_zone_lab_compliant_then_each_defect_fails_its_rule(estate: Estate) -> N
     assert filtered.evidence[0].unknown is Unknown.FACT_NOT_APPLICABLE
     port80 = result.service("edit1:80/http").fact(filtered.evidence[0].fact)
     assert port80 is not None and port80.reason == "filtered"
-    assert "port 443 of the same host accepted a connection" in port80.summary
+    assert "port 443 of the same host accepted a connection" in how(port80)
 
     lab = estate.lab
     # planted defects: an extra flow, a missing one, an exposed database, weak TLS inside

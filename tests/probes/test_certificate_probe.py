@@ -29,6 +29,7 @@ from tests.conftest import (
     tls_record,
 )
 from tests.errors import assert_error
+from tests.wording_help import how
 
 ALL = CertificateProbe.provides
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
@@ -89,7 +90,7 @@ def test_good_chain_trusted_with_ca_file(tls_servers: RunningServers, tls_pki: T
 def test_without_the_ca_file_the_chain_is_untrusted(tls_servers: RunningServers) -> None:
     facts = run(target(tls_servers, "pcurves"), context(), frozenset({"cert.trusted"}))
     assert facts["cert.trusted"].value is False
-    assert "untrusted" in facts["cert.trusted"].summary
+    assert "untrusted" in how(facts["cert.trusted"])
 
 
 def test_chain_reused_from_the_tls_probe(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
@@ -105,7 +106,7 @@ def test_tls13_only_server_via_nassl(tls_servers: RunningServers, tls_pki: TlsPk
     ctx = ca_ctx(tls_pki)
     facts = run(target(tls_servers, "tls13"), ctx)
     assert facts["cert.trusted"].value is True
-    assert "TLS 1.3" in facts["cert.present"].summary
+    assert "TLS 1.3" in how(facts["cert.present"])
     assert ctx.connections == 2  # a refused TLS 1.2 hello, then the TLS 1.3 handshake
     alone = ca_ctx(tls_pki)
     gather(target(tls_servers, "tls13"), frozenset({"tls.protocols"}), alone)
@@ -119,7 +120,7 @@ def test_self_signed(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
     facts = run(target(tls_servers, "selfsigned"), ca_ctx(tls_pki))
     assert facts["cert.self_signed"].value is True
     assert facts["cert.trusted"].value is False
-    assert facts["cert.trusted"].summary.startswith("untrusted:")
+    assert how(facts["cert.trusted"]).startswith("untrusted:")
     assert len(chain(facts["cert.chain"])) == 1
 
 
@@ -142,7 +143,7 @@ def test_wrong_host_name(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
     t = target(tls_servers, "pcurves", sni="other.test", expected="other.test")
     facts = run(t, ca_ctx(tls_pki), frozenset({"cert.hostname_match", "cert.trusted"}))
     assert facts["cert.hostname_match"].value is False
-    assert "other.test" in facts["cert.hostname_match"].summary
+    assert "other.test" in how(facts["cert.hostname_match"])
     assert facts["cert.trusted"].value is True
 
 
@@ -169,7 +170,7 @@ def test_rsa1024_sha1(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
     # the WebPKI verifier forbids SHA-1 and short keys, but those are the key and signature
     # rules' verdicts: the chain above the leaf builds to the anchor, so it is trusted
     assert facts["cert.trusted"].value is True
-    assert "SHA1 signature and RSA 1024-bit key" in facts["cert.trusted"].summary
+    assert "the leaf's SHA1 signature, RSA 1024-bit key are judged" in how(facts["cert.trusted"])
 
 
 def test_ec_key(tls_servers: RunningServers, tls_pki: TlsPki) -> None:
@@ -225,7 +226,7 @@ def test_anonymous_only_server_presents_no_certificate(
     ctx = context()
     facts = run(server.target(), ctx, also=frozenset({"tls.protocols"}))
     assert (facts["cert.present"].status, facts["cert.present"].value) == (COMPLETED, False)
-    assert "refused every suite that uses one" in facts["cert.present"].summary
+    assert "refused every suite that uses one" in how(facts["cert.present"])
     for name in CERT_FACTS[1:]:
         assert facts[name].status is NA
         assert facts[name].reason == "no certificate presented"

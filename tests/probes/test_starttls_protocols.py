@@ -18,6 +18,7 @@ from scanner.models import Fact, ProbeStatus, ReasonCategory, ServiceProtocol
 from scanner.probes.tls import TlsProbe
 from tests.conftest import FakeServer, Handler, TlsPki, context, target
 from tests.errors import assert_error
+from tests.wording_help import how
 
 P = ServiceProtocol
 COMPLETED, ERROR, NA = ProbeStatus.COMPLETED, ProbeStatus.ERROR, ProbeStatus.NOT_APPLICABLE
@@ -97,7 +98,7 @@ def test_no_tls_offered(servers: RunningServers, name: str, protocol: ServicePro
                         words: str) -> None:
     facts, connections = gather(servers, name, protocol)
     assert facts["starttls.offered"].value is False
-    assert words in facts["starttls.offered"].summary
+    assert words in how(facts["starttls.offered"])
     assert_error(facts["tls.protocols"], ReasonCategory.PROTOCOL_ERROR, words)
     assert connections == 1
 
@@ -109,7 +110,7 @@ def test_ftp_user_in_clear(servers: RunningServers, name: str, accepted: bool) -
     facts, connections = gather(servers, name, P.FTP, frozenset({"ftp.clear_login"}))
     fact = facts["ftp.clear_login"]
     assert fact.value is accepted, fact
-    assert ("reply 331" if accepted else "reply 550 'SSL/TLS required") in fact.summary
+    assert ("reply 331" if accepted else "reply 550 'SSL/TLS required") in how(fact)
     assert connections == 1
 
 

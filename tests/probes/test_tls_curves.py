@@ -16,6 +16,7 @@ from scanner.engine import run_probe
 from scanner.models import Fact, ProbeStatus
 from scanner.probes.tls import TlsProbe
 from tests.conftest import context, target
+from tests.wording_help import how
 
 GROUP_FACTS = frozenset({"tls.protocols", "tls12.groups", "tls12.single_curve_refused"})
 
@@ -39,8 +40,8 @@ def assert_consistent(facts: dict[str, Fact]) -> None:
     match = re.search(r"with TLS_ECDHE_\w+, group (\w+)", tls12[0])
     assert match, tls12
     assert match.group(1) in values(facts["tls12.groups"])
-    assert f"{match.group(1)} refused" not in facts["tls12.groups"].summary
-    assert f"{match.group(1)}: refused" not in facts["tls12.groups"].summary
+    assert f"{match.group(1)} refused" not in how(facts["tls12.groups"])
+    assert f"{match.group(1)}: refused" not in how(facts["tls12.groups"])
 
 
 @pytest.mark.parametrize(("server", "groups", "not_chosen", "shut_out"), [
@@ -61,12 +62,12 @@ def test_ecdsa_curves(tls_servers: RunningServers, server: str, groups: list[str
     got = facts["tls12.groups"]
     assert values(got) == groups
     for curve in not_chosen:
-        assert re.search(rf"{curve} not chosen, server prefers secp\d+r1", got.summary), got.summary
+        assert re.search(rf"{curve} not chosen, server prefers secp\d+r1", how(got)), how(got)
     if not_chosen:
-        assert "not proven for " + ", ".join(not_chosen) in got.summary
+        assert "not proven for " + ", ".join(not_chosen) in how(got)
     else:
-        assert "not chosen" not in got.summary
-    assert "refused" not in got.summary  # key exchange: never judged by a single-curve hello
+        assert "not chosen" not in how(got)
+    assert "refused" not in how(got)  # key exchange: never judged by a single-curve hello
     single = facts["tls12.single_curve_refused"]
     assert values(single) == shut_out
     assert all("the certificate is ECDSA on" in o.detail
@@ -81,7 +82,7 @@ def test_rsa_certificate_binds_no_curve(tls_servers: RunningServers) -> None:
     assert values(facts["tls12.groups"]) == ["secp256r1", "secp384r1", "secp521r1"]
     single = facts["tls12.single_curve_refused"]
     assert values(single) == []
-    assert "not ECDSA" in single.summary
+    assert "not ECDSA" in how(single)
     assert_consistent(facts)
     assert connections <= 6 + 3  # no hello of its own for the single-curve fact
 

@@ -27,6 +27,7 @@ from tests.conftest import (
     tls_record,
 )
 from tests.errors import assert_error
+from tests.wording_help import how
 
 KX = frozenset({"tls.protocols", "tls.dhe_min_bits", "tls.rsa_key_exchange", "tls.compression",
                 "tls.secure_renegotiation", "tls.fallback_scsv"})
@@ -61,7 +62,7 @@ def test_weak_dhe_group(kx_servers: RunningServers) -> None:
     facts, connections = gather(target(kx_servers, "dhe1024"))
     dhe = facts["tls.dhe_min_bits"]
     assert (dhe.status, dhe.value) == (COMPLETED, 1024), dhe
-    assert "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 under TLSv1.2" in dhe.summary
+    assert "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 under TLSv1.2" in how(dhe)
     assert facts["tls.rsa_key_exchange"].value is False
     assert facts["tls.compression"].value is False
     assert facts["tls.secure_renegotiation"].value is True
@@ -75,7 +76,7 @@ def test_strong_dhe_group_and_rsa_key_exchange(kx_servers: RunningServers) -> No
     assert facts["tls.dhe_min_bits"].value == 2048
     rsa = facts["tls.rsa_key_exchange"]
     assert rsa.value is True
-    assert "TLSv1.2: accepted TLSv1.2 with TLS_RSA_WITH_AES_128_GCM_SHA256" in rsa.summary
+    assert "TLSv1.2: accepted TLSv1.2 with TLS_RSA_WITH_AES_128_GCM_SHA256" in how(rsa)
 
 
 def test_modern_openssl_server(tls_servers: RunningServers) -> None:
@@ -84,7 +85,7 @@ def test_modern_openssl_server(tls_servers: RunningServers) -> None:
     assert facts["tls.dhe_min_bits"].reason == "no DHE suite accepted"
     assert facts["tls.rsa_key_exchange"].value is False
     assert facts["tls.compression"].value is False
-    assert "DEFLATE offered before null compression" in facts["tls.compression"].summary
+    assert "DEFLATE offered before null compression" in how(facts["tls.compression"])
     assert facts["tls.secure_renegotiation"].value is True
     assert facts["tls.fallback_scsv"].status is NA
     assert connections == 6 + 3  # DHE and RSA refused: one more hello for compression
@@ -101,8 +102,8 @@ def test_fallback_scsv_honoured_by_openssl(kx_servers: RunningServers) -> None:
     facts, _ = gather(target(kx_servers, "tls10-modern"))
     scsv = facts["tls.fallback_scsv"]
     assert (scsv.status, scsv.value) == (COMPLETED, True), scsv
-    assert "TLSv1.1 hello with TLS_FALLBACK_SCSV" in scsv.summary
-    assert "inappropriate_fallback" in scsv.summary
+    assert "TLSv1.1 hello with TLS_FALLBACK_SCSV" in how(scsv)
+    assert "inappropriate_fallback" in how(scsv)
 
 
 # ---------------------------------------------------------------- a scripted legacy server
@@ -157,17 +158,17 @@ def test_legacy_server_fails_every_option(fake_server: Callable[[Handler], FakeS
         "TLSv1.0", "TLSv1.1", "TLSv1.2"]
     assert facts["tls.rsa_key_exchange"].value is True
     assert "version hello (every suite offered) chose TLS_RSA_WITH" in (
-        facts["tls.rsa_key_exchange"].summary)
+        how(facts["tls.rsa_key_exchange"]))
     assert facts["tls.dhe_min_bits"].value == 512
     compression = facts["tls.compression"]
     assert compression.value is True
-    assert "DEFLATE chosen" in compression.summary
+    assert "DEFLATE chosen" in how(compression)
     reneg = facts["tls.secure_renegotiation"]
     assert reneg.value is False
-    assert "no renegotiation_info extension" in reneg.summary
+    assert "no renegotiation_info extension" in how(reneg)
     scsv = facts["tls.fallback_scsv"]
     assert scsv.value is False
-    assert "TLSv1.1 hello with TLS_FALLBACK_SCSV" in scsv.summary
+    assert "TLSv1.1 hello with TLS_FALLBACK_SCSV" in how(scsv)
     assert connections == 6 + 1 + 1  # versions, DHE hello, fallback hello
 
 

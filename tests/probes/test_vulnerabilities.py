@@ -27,6 +27,7 @@ from scanner.probes.vulns.mapping import fact_from_attempt
 from scanner.probes.vulns.probe import VulnerabilitiesProbe
 from tests.conftest import HOST, NAME, FakeServer, Handler, TlsPki, context, target
 from tests.errors import assert_error
+from tests.wording_help import how
 
 ALL = VulnerabilitiesProbe.provides
 COMPLETED, ERROR = ProbeStatus.COMPLETED, ProbeStatus.ERROR
@@ -62,11 +63,11 @@ def test_tls12_server_with_rsa_key_exchange(servers: RunningServers) -> None:
     assert facts["tls.ccs_injection"].value is False
     assert facts["tls.robot"].value == "not_vulnerable"
     assert facts["tls.client_renegotiation"].value is True  # allowed in this server's config
-    assert "accepted" in facts["tls.client_renegotiation"].summary
+    assert "accepted" in how(facts["tls.client_renegotiation"])
     resumption = facts["tls.session_resumption"]
     assert "tls_ticket" in [o.value for o in resumption.value]  # type: ignore[union-attr]
-    assert "tls_ticket: FULLY_SUPPORTED (5/5)" in resumption.summary
-    assert "session_id: " in resumption.summary
+    assert "tls_ticket: FULLY_SUPPORTED (5/5)" in how(resumption)
+    assert "session_id: " in how(resumption)
     # every sslyze connection went through ctx.connect (the relay)
     assert connections > 10
     assert servers.connections("tls12-rsa") - before >= connections - 1
@@ -75,7 +76,7 @@ def test_tls12_server_with_rsa_key_exchange(servers: RunningServers) -> None:
 def test_openssl3_refuses_client_renegotiation_by_default(servers: RunningServers) -> None:
     facts, _ = scan(servers, "tls12-norenego", wanted=frozenset({"tls.client_renegotiation"}))
     assert facts["tls.client_renegotiation"].value is False
-    assert "refused" in facts["tls.client_renegotiation"].summary
+    assert "refused" in how(facts["tls.client_renegotiation"])
 
 
 def test_tls13_only_server(servers: RunningServers) -> None:
@@ -205,7 +206,7 @@ def test_heartbleed_vulnerable_server(servers: RunningServers,
     t = ProbeTarget(HOST, front.port, ServiceProtocol.HTTPS, NAME, NAME)
     [fact] = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.heartbleed"}), ctx, {})
     assert (fact.status, fact.value) == (COMPLETED, True), fact
-    assert "answered with server memory" in fact.summary
+    assert "answered with server memory" in how(fact)
 
 
 def ccs_front(upstream_port: int) -> Callable[[socket.socket], None]:
@@ -241,4 +242,4 @@ def test_ccs_injection_vulnerable_server(servers: RunningServers,
     t = ProbeTarget(HOST, front.port, ServiceProtocol.HTTPS, NAME, NAME)
     [fact] = run_probe(VulnerabilitiesProbe(), t, frozenset({"tls.ccs_injection"}), ctx, {})
     assert (fact.status, fact.value) == (COMPLETED, True), fact
-    assert "accepted (CVE-2014-0224)" in fact.summary
+    assert "accepted (CVE-2014-0224)" in how(fact)

@@ -24,13 +24,14 @@ from scanner.models import (
     Status,
 )
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
-from scanner.probes.http import HTTP_FACTS, Answer, HttpProbe, Web, hsts, parse_hsts, show
+from scanner.probes.http import HTTP_FACTS, Answer, HttpProbe, Web, hsts, parse_hsts
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
 from scanner.rulepack.ruleset import build_ruleset
 from tests.errors import assert_error, assert_judged_error
 from tests.probes_http.servers import HOST, RawServer, Route, WebServer, closed_port
+from tests.wording_help import how, said
 
 NAME = "good.test"
 HTTP, HTTPS = ServiceProtocol.HTTP, ServiceProtocol.HTTPS
@@ -125,7 +126,7 @@ def run(t: ProbeTarget, wanted: frozenset[str] = frozenset(HTTP_FACTS),
 
 def done(fact: Fact) -> object:
     assert fact.status is COMPLETED, fact
-    assert fact.summary.isprintable() and len(fact.summary) < 1000, fact.summary
+    assert how(fact).isprintable() and len(how(fact)) < 1000, how(fact)
     return fact.value
 
 
@@ -141,8 +142,8 @@ def test_port80_redirects_to_https_same_host(farm: Farm) -> None:
     assert done(facts["http.status"]) == 301
     assert done(facts["http.location_scheme"]) == "https"
     assert done(facts["http.location_same_host"]) is True
-    assert "GET http://good.test:" in facts["http.status"].summary
-    assert "Location: https://good.test/" in facts["http.location_scheme"].summary
+    assert "GET http://good.test:" in how(facts["http.status"])
+    assert "Location: https://good.test/" in how(facts["http.location_scheme"])
     assert c.connections == 1  # one GET / serves all three facts
     seen = farm.redirect.requests[-1]
     assert seen.path == "/" and seen.header("Host") == f"{NAME}:{farm.redirect.port}"
@@ -154,7 +155,7 @@ def test_port80_redirect_to_another_host_is_not_followed(farm: Farm) -> None:
     assert done(facts["http.status"]) == 302
     assert done(facts["http.location_scheme"]) == "http"
     assert done(facts["http.location_same_host"]) is False
-    assert "127.0.0.1 vs good.test" in facts["http.location_same_host"].summary
+    assert "127.0.0.1 vs good.test" in how(facts["http.location_same_host"])
     assert c.connections == 1 and farm.other.requests == []
 
 
@@ -168,7 +169,7 @@ def test_port80_page(farm: Farm) -> None:
     assert done(facts["http.status"]) == 200
     assert done(facts["http.location_scheme"]) == "none"
     assert done(facts["http.location_same_host"]) is False
-    assert "no Location header" in facts["http.location_same_host"].summary
+    assert "no Location header" in how(facts["http.location_same_host"])
 
 
 def test_closed_port80_is_not_applicable(farm: Farm) -> None:
@@ -228,7 +229,7 @@ def test_exhausted_budget_opens_nothing(farm: Farm) -> None:
 def test_hsts(farm: Farm, server: str, age: int, said: str) -> None:
     facts, c = run(tgt(getattr(farm, server).port), frozenset({"http.hsts_max_age"}))
     assert done(facts["http.hsts_max_age"]) == age
-    assert said in facts["http.hsts_max_age"].summary
+    assert said in how(facts["http.hsts_max_age"])
     assert c.connections == 1
 
 
@@ -251,11 +252,12 @@ def test_parse_hsts(value: str, age: int | None) -> None:
 
 
 def test_several_hsts_headers_first_valid_wins() -> None:
-    age, how = hsts(["max-age=1; max-age=2", "max-age=31536000", "max-age=5"])
-    assert age == 31536000 and "after 1 invalid" in how
-    assert hsts(["preload", "max-age=x"]) == (-1, "invalid Strict-Transport-Security "
-                                              "header(s): preload (no max-age directive); "
-                                              "max-age=x (max-age x is not a number of seconds)")
+    age, first = hsts(["max-age=1; max-age=2", "max-age=31536000", "max-age=5"])
+    assert age == 31536000 and "after 1 invalid" in said(first)
+    age, none = hsts(["preload", "max-age=x"])
+    assert (age, said(none)) == (-1, "invalid Strict-Transport-Security header(s): preload (no "
+                                     "max-age directive); max-age=x (max-age x is not a number "
+                                     "of seconds)")
 
 
 def test_headers_over_64kb_are_an_error(farm: Farm) -> None:
@@ -267,7 +269,7 @@ def test_hostile_location_is_short_and_printable(farm: Farm) -> None:
     facts, _ = run(tgt(farm.hostile.port), FRONT)
     assert done(facts["http.location_scheme"]) == "https"
     assert done(facts["http.location_same_host"]) is True
-    assert "\\x1b[31m\\x00AAA" in facts["http.location_scheme"].summary
+    assert "\\x1b[31m\\x00AAA" in how(facts["http.location_scheme"])
 
 
 def test_sni_only_for_names(farm: Farm) -> None:
@@ -300,7 +302,7 @@ def _answer(location: str) -> Answer:
 def test_location(location: str, scheme: str, same: bool) -> None:
     loc = Web(tgt(443), ctx()).location(_answer(location), "/")
     assert (loc.scheme, loc.same_host) == (scheme, same)
-    assert show(loc.shown).isprintable()
+    assert said(loc.shown).isprintable()
 
 
 # ---------------------------------------------------------------- protected URLs, timing
@@ -319,7 +321,7 @@ def test_protected_urls(farm: Farm) -> None:
         Observation(value="301", detail=f"{origin}/downgrade"),
         Observation(value="401", detail=f"{origin}/phpmyadmin/?x=1"),
     )
-    summary = facts["http.protected_status"].summary
+    summary = how(facts["http.protected_status"])
     assert "/phpmyadmin → 401 (via /phpmyadmin/)" in summary
     assert "/loop → 302 (still redirecting after 3 redirects)" in summary
     assert "not followed, another origin" in summary and "s3cret" not in summary
@@ -345,7 +347,7 @@ def test_response_p90(farm: Farm) -> None:
     facts, c = run(tgt(farm.site.port), frozenset({"http.response_p90_ms"}), ctx(samples=5))
     p90 = done(facts["http.response_p90_ms"])
     assert isinstance(p90, int) and 0 <= p90 < 2000
-    summary = facts["http.response_p90_ms"].summary
+    summary = how(facts["http.response_p90_ms"])
     assert summary.startswith("5 sequential GET") and "nearest rank 5 of 5" in summary
     assert all(w in summary for w in ("min", "median", "max"))
     assert c.connections == 5 and len(farm.site.log.sni) >= 5

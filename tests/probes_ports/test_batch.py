@@ -16,6 +16,7 @@ from scanner.probes.nmap_runner import INSTALL_HINT, NmapRun, find_nmap
 from scanner.probes.ports import FACT, PortsProbe
 from scanner.probes.scan_rate import PRESETS, parse_scan_rate
 from tests.probes_ports import Listener, fresh_address, ssh_like
+from tests.wording_help import how
 
 needs_nmap = pytest.mark.skipif(find_nmap() is None, reason=INSTALL_HINT)
 
@@ -62,8 +63,8 @@ def test_hosts_of_one_scan_share_one_nmap_run(monkeypatch: pytest.MonkeyPatch) -
     assert sorted(runs[0]) == sorted(addresses)  # ONE run for the three hosts
     for address, fact in facts.items():
         assert opened(fact) == {f"{x.port}/tcp" for x in listeners[address]}
-        assert "one run shared by 3 hosts" in fact.summary
-        assert "scan rate fast: at least 10000 packets/s per host" in fact.summary
+        assert "one run shared by 3 hosts" in how(fact)
+        assert "scan rate fast: at least 10,000 packets/s per host" in how(fact)
     assert len(lines) == 4 and all(line.startswith("exposure scan of ") for line in lines)
     assert len(runs) == 2 and runs[1][0] == addresses[0] and sorted(runs[1]) == sorted(addresses)
     assert opened(again) == opened(facts[addresses[0]])

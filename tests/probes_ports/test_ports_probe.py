@@ -45,6 +45,7 @@ from tests.probes_ports import (
     silent,
     ssh_like,
 )
+from tests.wording_help import how
 
 needs_nmap = pytest.mark.skipif(find_nmap() is None, reason=INSTALL_HINT)
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="SYN and UDP scans need root")
@@ -103,10 +104,10 @@ def test_service_detection_names_each_service(estate: Estate) -> None:
     assert found["5432/tcp"].startswith("postgresql PostgreSQL DB")
     ports = [int(v.split("/")[0]) for v in found]  # dicts keep the fact's order
     assert ports == sorted(ports)
-    summary = estate.fact.summary
-    how = "SYN scan (-sS)" if os.geteuid() == 0 else "connect scan (-sT)"
+    summary = how(estate.fact)
+    scan = "SYN scan (-sS)" if os.geteuid() == 0 else "connect scan (-sT)"
     assert summary.startswith("nmap 7.")
-    assert how in summary and "-sV --version-intensity 2" in summary
+    assert scan in summary and "-sV --version-intensity 2" in summary
     assert f"of ports 6379,5432,{estate.http},{estate.closed}" in summary
     assert "4 scanned, 3 open, 0 filtered, 1 closed" in summary
     assert "1 nmap run counted as 1 connection" in summary
@@ -170,7 +171,7 @@ def test_default_scan_covers_every_tcp_port() -> None:
     fact, _ = scan(address)  # ProbeOptions() default: 1-65535 (its speed: bench/nmap_bench.py)
     ssh.close()
     assert seen(fact)[f"{ssh.port}/tcp"] == SSH
-    assert "of ports 1-65535" in fact.summary and "65535 scanned" in fact.summary
+    assert "of ports 1-65535" in how(fact) and "65,535 scanned" in how(fact)
 
 
 @needs_nmap
@@ -204,10 +205,10 @@ def test_udp_top_ports() -> None:
     snmp.close()
     mute.close()
     assert seen(fact) == {"161/udp": "snmp?"}
-    assert "UDP scan (-sU) of the top 100 ports" in fact.summary
-    assert "100 scanned, 1 open" in fact.summary
-    assert "1 open|filtered (no answer; not counted as open)" in fact.summary
-    assert "2 nmap runs counted as 2 connections" in fact.summary
+    assert "UDP scan (-sU) of the top 100 ports" in how(fact)
+    assert "100 scanned, 1 open" in how(fact)
+    assert "1 open|filtered (no answer; not counted as open)" in how(fact)
+    assert "2 nmap runs counted as 2 connections" in how(fact)
     assert ctx.connections == 2
 
 

@@ -26,13 +26,14 @@ from scanner.engine import run_probe
 from scanner.models import ServiceProtocol
 from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.ports import FACT, PortsProbe
+from tests.wording_help import how
 address, ports, udp = sys.argv[1], sys.argv[2], sys.argv[3] == "udp"
 ctx = ProbeContext(timeout=3.0, deadline=time.monotonic() + 60,
                    options=ProbeOptions(ports=ports, udp=udp))
 target = ProbeTarget(address, 0, ServiceProtocol.HOST, None, address, host="h1")
 [fact] = run_probe(PortsProbe(), target, frozenset({FACT}), ctx, {})
 print(json.dumps({"status": fact.status, "reason": fact.reason, "category": fact.category,
-                  "summary": fact.summary, "connections": ctx.connections,
+                  "summary": how(fact), "connections": ctx.connections,
                   "open": [o.value for o in fact.value or ()]}))
 """
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
@@ -79,7 +80,8 @@ def test_root_without_raw_sockets_falls_back_to_a_connect_scan() -> None:
         ssh.close()
     assert fact["status"] == "completed", fact
     assert fact["open"] == [f"{ssh.port}/tcp"]
-    assert "TCP connect scan (-sT, as the SYN scan could not open a raw socket)" in \
+    assert "TCP connect scan (-sT) of ports" in fact["summary"]
+    assert "the SYN scan could not open a raw socket: connect scan (-sT) instead" in \
         fact["summary"]
     assert fact["connections"] == 2  # the refused SYN scan and the connect scan
 

@@ -18,6 +18,7 @@ from scanner.probes.base import ProbeContext, ProbeOptions, ProbeTarget
 from scanner.probes.dns_migration import DnsMigrationProbe
 from tests.errors import assert_error
 from tests.probes_spf.dns_server import LocalDnsServer
+from tests.wording_help import how
 
 ZONE = {
     "moved.test": [("A", "127.0.0.1")],
@@ -57,13 +58,13 @@ def test_a_and_aaaa_are_asked(server: LocalDnsServer) -> None:
     assert values(fact) == ["127.0.0.1", "2001:db8::7"]
     assert {(q.name.rstrip("."), q.rtype) for q in server.queries} >= {
         ("dual.test", "A"), ("dual.test", "AAAA")}
-    assert "AAAA: 2001:db8::7" in fact.summary
+    assert "AAAA: 2001:db8::7" in how(fact)
 
 
 def test_nxdomain_is_an_answer(server: LocalDnsServer) -> None:
     fact = probe(server, "gone.test")
     assert values(fact) == []
-    assert "NXDOMAIN" in fact.summary
+    assert "NXDOMAIN" in how(fact)
 
 
 @pytest.mark.parametrize(("name", "category", "detail"), [

@@ -28,6 +28,7 @@ from scanner.rulepack.ruleset import build_ruleset
 from tests.errors import assert_error, assert_judged_error
 from tests.probes_spf.dns_server import LocalDnsServer, Query, free_udp_port
 from tests.subjects import zone_pair
+from tests.wording_help import how
 
 TIMEOUT = 0.4  # seconds per DNS query: the dropped query costs this much
 BIG = "v=spf1 " + " ".join(f"ip4:10.{i}.0.0/16" for i in range(40)) + " ip4:192.0.2.77 -all"
@@ -110,7 +111,7 @@ def test_nested_includes_a_mx_ip6_all_pass(server: LocalDnsServer) -> None:
     assert details(fact) == [f"{ip}: pass ({why})" for ip, why in CORP.items()]
     # one query per name and type for the whole run (answers are shared between the IPs)
     assert len(server.queries) == len(asked(server.queries)) == 11
-    assert "11 queries" in fact.summary and f"DNS server {server.address}" in fact.summary
+    assert "11 queries" in how(fact) and f"DNS server {server.address}" in how(fact)
 
 
 def test_queries_of_one_evaluation_stay_within_the_limits(server: LocalDnsServer) -> None:
@@ -172,7 +173,7 @@ def test_include_that_times_out_is_temperror(server: LocalDnsServer) -> None:
         "192.0.2.202: temperror (DNS timeout for TXT _spf.dead.test, via include:_spf.dead.test)",
     ]
     assert [q.name for q in server.queries].count("_spf.dead.test") == 1  # asked once
-    assert "TXT _spf.dead.test" in fact.summary
+    assert "TXT _spf.dead.test" in how(fact)
 
 
 def test_no_answer_for_the_domain_itself_is_an_error(server: LocalDnsServer) -> None:

@@ -41,6 +41,7 @@ from scanner.rulepack.ruleset import build_ruleset
 from scanner.yamlsrc import SourceError
 from tests.errors import assert_error, assert_rule_error, rule_result
 from tests.sshlab.states import bad_state, good_state, inventory, mixed_state, prepare_backups
+from tests.wording_help import how
 
 RULES = build_ruleset([load_pack("host-baseline")])
 HOST_RULES = sorted(r.info.id for r in RULES.rules if r.info.id.startswith(("HST-", "OPS-")))
@@ -106,14 +107,14 @@ def test_scan_account_with_sudo_for_named_commands_only(
     result = scan(lab, data, tmp_path, user="rmpscan", sudo=("firewall",))
     facts = {f.name: f for f in result.service("good/inside").facts}
     assert facts["host.firewall_policy"].value == "drop"
-    assert "sudo -n nft -j list ruleset" in facts["host.firewall_policy"].summary
+    assert "sudo -n nft -j list ruleset" in how(facts["host.firewall_policy"])
     sudoers = facts["host.sudo_accounts"]  # /etc/sudoers is root-only and not in `sudo:`
     assert_error(sudoers, ReasonCategory.NOT_PERMITTED, "not permitted")
     assert_rule_error(result, rule_result(result, "HST-ACCT-002", "good/"),
                       ReasonCategory.NOT_PERMITTED, "not permitted")
     sshd = facts["host.sshd_root_password_login"]  # sshd -T needs root: the files are read
-    assert sshd.value is False and "configuration files" in sshd.summary
-    assert "permitrootlogin prohibit-password" in sshd.summary
+    assert sshd.value is False and "configuration files" in how(sshd)
+    assert "permitrootlogin prohibit-password" in how(sshd)
 
 
 def test_without_sudo_the_firewall_rule_is_an_error(

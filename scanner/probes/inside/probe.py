@@ -23,9 +23,13 @@ from scanner.models import (
     FactValue,
     InsideHost,
     Observation,
+    Phrase,
     ProbeStatus,
     ReasonCategory,
     SshAccess,
+    Summary,
+    say,
+    summary,
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.inside import parse
@@ -64,7 +68,11 @@ class Unknown(Exception):
 
 
 class NotApplicable(Exception):
-    pass
+    """The fact does not exist on this host; `why` is the reason as a message key."""
+
+    def __init__(self, reason: str, why: Phrase | None = None) -> None:
+        super().__init__(reason)
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,9 @@ class InsideProbe:
         return [view.fact(n, host) for n in names]
 
 
+Said = Phrase | Summary  # how a fact was derived, in the reports' words
+
+
 class Answers:
     """The session's answers and how each fact is derived from them."""
 
@@ -208,103 +219,117 @@ class Answers:
         return answer
 
     def fact(self, name: str, host: InsideHost) -> Fact:
-        derive: Callable[[InsideHost], tuple[FactValue, str]] = \
+        derive: Callable[[InsideHost], tuple[FactValue, Said]] = \
             getattr(self, "_" + name.removeprefix("host."))
         try:
-            value, summary = derive(host)
+            value, said = derive(host)
         except Unknown as exc:
             return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc),
                         category=exc.category)
         except NotApplicable as exc:
-            return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc))
+            return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc),
+                        why=exc.why)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             return Fact(name=name, status=ProbeStatus.ERROR,
                         category=ReasonCategory.PROTOCOL_ERROR,
                         reason=f"unexpected output: {type(exc).__name__}: {exc}"[:300])
-        return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary=summary)
+        how = said if isinstance(said, Summary) else summary(said)
+        return Fact(name=name, status=ProbeStatus.COMPLETED, value=value, summary=how)
 
     # ---- firewall, sockets, sshd
 
-    def _firewall_policy(self, _: object) -> tuple[FactValue, str]:
+    def _firewall_policy(self, _: object) -> tuple[FactValue, Said]:
         nft = self.answers.get("nft")
         why_nft, nft_category = "", ReasonCategory.PROTOCOL_ERROR
         try:
             found = parse.nft_input_policy(self.get("nft").text)
             if found:
-                return found[0], f"{self.shown['nft']}: {found[1]}"
+                return found[0], say("summary.inside.command", command=self.shown["nft"],
+                                     detail=found[1])
         except Unknown as exc:
             why_nft, nft_category = str(exc), exc.category
         try:
             policy, how = parse.iptables_input_policy(self.get("iptables").text)
-            return policy, f"{self.shown['iptables']}: {how}"
+            return policy, say("summary.inside.command", command=self.shown["iptables"],
+                               detail=how)
         except Unknown as exc:
             if nft is not None and not why_nft:  # nft answered: nothing hooks input
-                return "accept", (f"{self.shown['nft']}: no chain on the input hook, "
-                                  f"nothing filters inbound packets ({exc})")
+                return "accept", say("summary.inside.nft_no_input", command=self.shown["nft"],
+                                     detail=str(exc))
             raise Unknown(f"{why_nft}; {exc}", nft_category) from None
 
-    def _listening(self, _: object) -> tuple[FactValue, str]:
+    def _listening(self, _: object) -> tuple[FactValue, Said]:
         socks = parse.sockets(self.get("ss").text)
         local = sorted({f"{s.port}/{s.proto}" for s in socks if s.loopback})
-        return parse.listening(socks), (f"{self.shown['ss']}: {len(socks)} listening sockets"
-                                        + (f"; loopback only (not counted): {', '.join(local)}"
-                                           if local else ""))
+        said = [say("summary.inside.sockets", command=self.shown["ss"], n=len(socks))]
+        if local:
+            said.append(say("summary.inside.loopback_only", ports=local))
+        return parse.listening(socks), summary(*said)
 
-    def _sshd(self) -> tuple[dict[str, str], str]:
+    def _sshd(self) -> tuple[dict[str, str], Phrase]:
         try:
-            return parse.sshd_t(self.get("sshd_t").text), f"`{self.shown['sshd_t']}`"
+            return (parse.sshd_t(self.get("sshd_t").text),
+                    say("summary.inside.sshd_t", command=self.shown["sshd_t"]))
         except Unknown as exc:
             files = self.get("sshd_files", allow_failure=True)
             return (parse.sshd_files(files.text),
-                    f"sshd configuration files (sshd -T unusable: {exc}); first value wins, "
-                    "Match blocks ignored, OpenSSH defaults for unset keywords")
+                    say("summary.inside.sshd_files", error=str(exc)))
 
-    def _sshd_password_login(self, _: object) -> tuple[FactValue, str]:
+    def _sshd_password_login(self, _: object) -> tuple[FactValue, Phrase]:
         """Passwords are typed through PasswordAuthentication or keyboard-interactive."""
         settings, how = self._sshd()
         shown = ", ".join(f"{k} {settings[k]}" for k in parse.PASSWORD_KEYS)
-        return any(settings[k] == "yes" for k in parse.PASSWORD_KEYS), f"{shown} ({how})"
+        return (any(settings[k] == "yes" for k in parse.PASSWORD_KEYS),
+                say("summary.inside.sshd_settings", settings=shown, source=how))
 
-    def _sshd_root_password_login(self, _: object) -> tuple[FactValue, str]:
+    def _sshd_root_password_login(self, _: object) -> tuple[FactValue, Said]:
         """PermitRootLogin yes, with a way to type a password."""
         settings, _ = self._sshd()
         password, shown = self._sshd_password_login(None)
         root = settings["permitrootlogin"]
-        return root == "yes" and bool(password), f"permitrootlogin {root}, {shown}"
+        return root == "yes" and bool(password), say("summary.inside.sshd_root",
+                                                     keyword="permitrootlogin", root=root,
+                                                     rest=shown)
 
     # ---- processes
 
     def _procs(self) -> list[parse.Process]:
         return parse.processes(self.get("ps").text)
 
-    def _web_workers(self, _: object) -> tuple[FactValue, str]:
+    def _web_workers(self, _: object) -> tuple[FactValue, Said]:
         accounts = parse.passwd(self.get("passwd").text)
         found = parse.web_workers(self._procs(), accounts)
         if found is None:
-            raise NotApplicable(f"no web server process ({', '.join(parse.WEB_SERVERS)}) runs")
-        return found, f"{self.shown['ps']} and getent passwd"
+            raise NotApplicable(f"no web server process ({', '.join(parse.WEB_SERVERS)}) runs",
+                                say("reason.inside.no_web_server", names=parse.WEB_SERVERS))
+        return found, say("summary.inside.ps_passwd", command=self.shown["ps"])
 
-    def _ids_services(self, _: object) -> tuple[FactValue, str]:
-        return parse.named(self._procs(), parse.IDS), f"{self.shown['ps']}"
+    def _ids_services(self, _: object) -> tuple[FactValue, Said]:
+        return parse.named(self._procs(), parse.IDS), say("summary.inside.command_only",
+                                                          command=self.shown["ps"])
 
-    def _ops_services(self, _: object) -> tuple[FactValue, str]:
-        return parse.named(self._procs(), parse.OPS), f"{self.shown['ps']}"
+    def _ops_services(self, _: object) -> tuple[FactValue, Said]:
+        return parse.named(self._procs(), parse.OPS), say("summary.inside.command_only",
+                                                          command=self.shown["ps"])
 
-    def _av_services(self, _: object) -> tuple[FactValue, str]:
+    def _av_services(self, _: object) -> tuple[FactValue, Said]:
         found = list(parse.named(self._procs(), parse.AV))
         present = self.get("aide", allow_failure=True).text.splitlines()
         db = [p for p in present if p.startswith("/var/lib/aide/aide.db")]
         schedule = [p for p in present if p.startswith(("/etc/cron", "/lib/systemd"))]
         if db and schedule:
-            found.append(Observation(value="aide", detail=f"{db[0]}, scheduled by {schedule[0]}"))
-        return tuple(found), f"{self.shown['ps']}; AIDE database and schedule files"
+            found.append(Observation(value="aide", detail=f"{db[0]}, scheduled by {schedule[0]}",
+                                     said=say("obs.inside.aide", db=db[0],
+                                              schedule=schedule[0])))
+        return tuple(found), summary(say("summary.inside.command_only", command=self.shown["ps"]),
+                                     say("summary.inside.aide"))
 
     # ---- logs
 
-    def _log_retention_days(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _log_retention_days(self, host: InsideHost) -> tuple[FactValue, Said]:
         declared = host.log_paths
         rotations = parse.logrotate(self.get("logrotate", allow_failure=True).text)
-        shown: list[str] = []
+        shown: list[Phrase] = []
         days: list[int] = []
         for path in declared or ():
             if path == "journal":
@@ -314,59 +339,61 @@ class Answers:
                     raise Unknown("journald has no MaxRetentionSec: it keeps logs by size, "
                                   "so their age is unknown")
                 days.append(kept)
-                shown.append(f"journal: {kept} d (MaxRetentionSec)")
+                shown.append(say("summary.inside.journal_days", days=kept))
                 continue
             matching = [r for r in rotations if parse.covers(r, path)]
             if not matching:
                 raise Unknown(f"no logrotate rule covers {path}: its retention is unknown")
             kept = min(r.days for r in matching)
             days.append(kept)
-            shown.append(f"{path}: {kept} d ({matching[0].where})")
+            shown.append(say("summary.inside.path_days", path=path, days=kept,
+                             where=matching[0].where))
         if not declared:
             if not rotations:
                 raise Unknown("no logrotate rule found (/etc/logrotate.conf, /etc/logrotate.d)")
             days = [r.days for r in rotations]
             worst = min(rotations, key=lambda r: r.days)
-            shown.append(f"shortest of {len(rotations)} logrotate rules: "
-                         f"{' '.join(worst.patterns)} {worst.days} d ({worst.where})")
-        return min(days), "rotate × period, capped by maxage; " + "; ".join(shown)
+            shown.append(say("summary.inside.shortest_rule", n=len(rotations),
+                             patterns=" ".join(worst.patterns), days=worst.days,
+                             where=worst.where))
+        return min(days), summary(say("summary.inside.retention"), *shown)
 
-    def _log_forward_targets(self, _: object) -> tuple[FactValue, str]:
+    def _log_forward_targets(self, _: object) -> tuple[FactValue, Said]:
         procs = self._procs()
         out: list[Observation] = []
-        notes = []
+        notes = [say("summary.inside.forwarding")]
         rsyslog = parse.rsyslog_targets(self.get("rsyslog", allow_failure=True).text)
         if rsyslog and any(p.named("rsyslogd") for p in procs):
             out += rsyslog
         elif rsyslog:
-            notes.append("rsyslog targets configured but rsyslogd is not running")
+            notes.append(say("summary.inside.rsyslog_stopped"))
         upload = parse.journal_upload_targets(self.get("journal_upload", allow_failure=True).text)
         if upload and any(p.named("systemd-journal-upload") for p in procs):
             out += upload
         elif upload:
-            notes.append("journal-upload URL configured but systemd-journal-upload is not "
-                         "running")
-        return tuple(out), "rsyslog and journal-upload configuration, running daemons" + (
-            f"; {'; '.join(notes)}" if notes else "")
+            notes.append(say("summary.inside.upload_stopped"))
+        return tuple(out), summary(*notes)
 
     def _now(self) -> float:
         return float(self.get("now").text.strip())
 
-    def _log_forward_age_seconds(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _log_forward_age_seconds(self, host: InsideHost) -> tuple[FactValue, Said]:
         declared = host.log_forward_file
         if not declared:
-            raise NotApplicable("the inventory declares no last-forwarded file "
-                                "(inside.log_forwarding.last_file)")
+            raise NotApplicable(why=say("reason.inside.no_forward_file"), reason=(
+                                "the inventory declares no last-forwarded file "
+                                "(inside.log_forwarding.last_file)"))
         mtime = float(self.get("forward_age").text.strip())
         age = max(0, int(self._now() - mtime))
-        return age, f"{declared} modified {age} s before the host's clock"
+        return age, say("summary.inside.forward_age", path=declared, age=age)
 
     # ---- backups
 
     def _measure(self, host: InsideHost) -> list[tuple[Backup, list[float]]]:
         found = backups_of(host)
         if not found:
-            raise NotApplicable("the inventory declares no backup directory for this host")
+            raise NotApplicable("the inventory declares no backup directory for this host",
+                                say("reason.inside.no_backup"))
         out = []
         for b in found:
             answer = self.get(b.section, allow_failure=True)
@@ -376,17 +403,18 @@ class Answers:
             out.append((b, parse.mtimes(answer.text)))
         return out
 
-    def _summary(self, measured: list[tuple[Backup, list[float]]], now: float) -> str:
+    def _summary(self, measured: list[tuple[Backup, list[float]]], now: float) -> Summary:
         parts = []
         for b, times in measured:
             if not times:
-                parts.append(f"{b.path}: no file")
+                parts.append(say("summary.inside.backup_empty", path=b.path))
                 continue
-            parts.append(f"{b.path}: {len(times)} files, newest {_age(now - max(times))} old, "
-                         f"oldest {_age(now - min(times))} old")
-        return "; ".join(parts)
+            parts.append(say("summary.inside.backup", path=b.path, n=len(times),
+                             newest=_age_said(now - max(times)),
+                             oldest=_age_said(now - min(times))))
+        return summary(*parts)
 
-    def _backups_overdue(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _backups_overdue(self, host: InsideHost) -> tuple[FactValue, Said]:
         measured, now = self._measure(host), self._now()
         late = []
         for b, times in measured:
@@ -396,10 +424,12 @@ class Answers:
             if age is None or age > b.rpo_minutes:
                 late.append(Observation(value=b.path, detail=(
                     f"newest file {_age(age * 60)} old, RPO {b.rpo_minutes} min" if age
-                    is not None else f"no file, RPO {b.rpo_minutes} min")))
+                    is not None else f"no file, RPO {b.rpo_minutes} min"), said=(
+                    say("obs.inside.rpo", age=_age_said(age * 60), rpo=b.rpo_minutes)
+                    if age is not None else say("obs.inside.rpo_none", rpo=b.rpo_minutes))))
         return tuple(late), self._summary(measured, now)
 
-    def _backups_short(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _backups_short(self, host: InsideHost) -> tuple[FactValue, Said]:
         measured, now = self._measure(host), self._now()
         short = []
         for b, times in measured:
@@ -409,32 +439,39 @@ class Answers:
             if days is None or days < b.retention_days:
                 short.append(Observation(value=b.path, detail=(
                     f"oldest file {_age(days * 86400)} old, retention {b.retention_days} d"
-                    if days is not None else f"no file, retention {b.retention_days} d")))
+                    if days is not None else f"no file, retention {b.retention_days} d"), said=(
+                    say("obs.inside.retention", age=_age_said(days * 86400),
+                        days=b.retention_days)
+                    if days is not None else
+                    say("obs.inside.retention_none", days=b.retention_days))))
         return tuple(short), self._summary(measured, now)
 
-    def _backup_local_days(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _backup_local_days(self, host: InsideHost) -> tuple[FactValue, Said]:
         measured, now = self._measure(host), self._now()
         local = [(b, t) for b, t in measured if b.kind != "offsite"]
         if not local:
-            raise NotApplicable("no local backup directory declared")
+            raise NotApplicable("no local backup directory declared",
+                                say("reason.inside.no_local_backup"))
         days = min(int((now - min(t)) / 86400) if t else 0 for _, t in local)
         return days, self._summary(local, now)
 
-    def _backup_rpo_minutes(self, host: InsideHost) -> tuple[FactValue, str]:
+    def _backup_rpo_minutes(self, host: InsideHost) -> tuple[FactValue, Said]:
         rpos = [b.rpo_minutes for b in backups_of(host) if b.rpo_minutes is not None]
         if not rpos:
-            raise NotApplicable("the inventory declares no RPO for this host's backups")
-        return max(rpos), "declared in the inventory"
+            raise NotApplicable("the inventory declares no RPO for this host's backups",
+                                say("reason.inside.no_rpo"))
+        return max(rpos), say("summary.inside.declared")
 
     # ---- accounts
 
-    def _login_accounts(self, _: object) -> tuple[FactValue, str]:
+    def _login_accounts(self, _: object) -> tuple[FactValue, Said]:
         accounts = parse.passwd(self.get("passwd").text)
-        return tuple(Observation(value=a.name, detail=f"uid {a.uid}, {a.shell}")
+        return tuple(Observation(value=a.name, detail=f"uid {a.uid}, {a.shell}",
+                                 said=say("obs.inside.account", uid=str(a.uid), shell=a.shell))
                      for a in sorted(accounts.values(), key=lambda a: a.uid) if a.login), \
-            "getent passwd: accounts whose shell is not nologin/false"
+            say("summary.inside.login_accounts")
 
-    def _sudo_accounts(self, _: object) -> tuple[FactValue, str]:
+    def _sudo_accounts(self, _: object) -> tuple[FactValue, Said]:
         groups = parse.groups(self.get("group").text)
         sudoers = self.get("sudoers", allow_failure=True)
         text = ""
@@ -446,8 +483,18 @@ class Answers:
         elif "No such file" not in sudoers.text:
             self.get("sudoers")  # raises with the reason
         found = parse.sudo_accounts(groups, text)
-        how = "sudo/wheel/admin groups" + (" and sudoers" if text else " (no /etc/sudoers)")
+        how = say("summary.inside.sudo" if text else "summary.inside.sudo_no_sudoers")
         return tuple(Observation(value=k, detail=v) for k, v in sorted(found.items())), how
+
+
+def _age_said(seconds: float) -> Phrase:
+    """`_age` in the reports' words (units and decimals of the report's language)."""
+    seconds = max(0.0, seconds)
+    if seconds < 3600:
+        return say("age.minutes", n=int(seconds // 60))
+    if seconds < 2 * 86400:
+        return say("age.hours", n=round(seconds / 3600, 1))
+    return say("age.days", n=round(seconds / 86400, 1))
 
 
 def _age(seconds: float) -> str:
@@ -455,5 +502,5 @@ def _age(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)} min"
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+        return f"{round(seconds / 3600, 1):g} h"
+    return f"{round(seconds / 86400, 1):g} d"

@@ -14,7 +14,7 @@ from nassl.ssl_client import (
     SslClient,
 )
 
-from scanner.models import ReasonCategory
+from scanner.models import Phrase, ReasonCategory, say
 from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.tls.hello import HelloSpec
 from scanner.probes.tls.session import TlsSession
@@ -24,14 +24,14 @@ from scanner.probes.tls.suites import CERT_SUITES, HELLO_GROUPS, LEGACY_VERSIONS
 @dataclass(frozen=True)
 class ChainResult:
     chain: tuple[bytes, ...]  # DER, leaf first; empty: the server presents no certificate
-    how: str  # where it came from
+    how: Phrase  # where it came from
 
 
 def fetch_chain(session: TlsSession) -> ChainResult:
     """Reuse the tls probe's chain, else one TLS <= 1.2 hello, else a TLS 1.3 handshake."""
     if session.clear_chain:
-        where = f"a {session.chain_version} handshake" if session.chain_version else "a handshake"
-        return ChainResult(session.clear_chain, f"sent in clear in {where} of the tls probe")
+        return ChainResult(session.clear_chain, say("summary.cert.clear",
+                                                    version=session.chain_version or "?"))
     known = session.protocols_result
     if known is not None and known.error:
         raise known.failure("no handshake to take a certificate from")
@@ -48,10 +48,10 @@ def fetch_chain(session: TlsSession) -> ChainResult:
             if not out.chain:
                 raise ProbeFailure(f"{out.version} ServerHello with {out.suite} but no "
                                    "Certificate message was received")
-            return ChainResult(out.chain, f"{out.version} handshake with {out.suite}")
+            return ChainResult(out.chain, say("summary.cert.handshake", version=out.version or "?",
+                                              suite=out.suite or "?"))
         if known is not None and not known.accepted("TLSv1.3"):
-            return ChainResult((), f"no certificate: the server refused every suite that "
-                                   f"uses one under {version} ({out.reason})")
+            return ChainResult((), say("summary.cert.none", version=version, reason=out.reason))
     if known is None or known.accepted("TLSv1.3"):
         return tls13_chain(session)
     raise ProbeFailure("no protocol version with certificates was accepted")
@@ -84,4 +84,4 @@ def tls13_chain(session: TlsSession) -> ChainResult:
     if not pems:
         raise ProbeFailure("TLS 1.3 handshake completed without a server certificate")
     chain = tuple(ssl.PEM_cert_to_DER_cert(p) for p in pems)
-    return ChainResult(chain, "TLS 1.3 handshake (nassl)")
+    return ChainResult(chain, say("summary.cert.tls13"))

@@ -22,7 +22,7 @@ from tlslite.extensions import (
 from tlslite.messages import ClientHello, RecordHeader3, ServerHello
 from tlslite.utils.codec import Parser
 
-from scanner.models import ReasonCategory
+from scanner.models import Phrase, ReasonCategory, say
 from scanner.probes.tls.suites import (
     GROUP_CODES,
     SIGALGS,
@@ -88,6 +88,16 @@ class HelloOutcome:
     def by_close(self) -> bool:
         """Refused without a word: the connection was closed or reset."""
         return self.status == "refused" and self.reason in ("closed", "reset")
+
+    def phrase(self) -> Phrase:
+        """`describe()` in the reports' words (message keys `summary.hello.*`)."""
+        if self.status == "accepted":
+            key = ("summary.hello.accepted" + ("_group" if self.group else "")
+                   + ("_hrr" if self.retry else ""))
+            return say(key, version=self.version or "?",
+                       suite=self.suite or ", ".join(self.ssl2_ciphers) or "—",
+                       group=self.group or "")
+        return say(f"summary.hello.{self.status}", reason=self.reason)
 
     def describe(self) -> str:
         if self.status == "accepted":

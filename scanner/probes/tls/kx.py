@@ -8,7 +8,7 @@ takes one hello at the old version with TLS_FALLBACK_SCSV.
 
 from __future__ import annotations
 
-from scanner.models import Fact, ProbeStatus, ReasonCategory
+from scanner.models import Fact, Phrase, ProbeStatus, ReasonCategory, say, summary
 from scanner.probes.base import ProbeFailure
 from scanner.probes.tls.hello import HelloOutcome, HelloSpec
 from scanner.probes.tls.session import Protocols, TlsSession
@@ -42,7 +42,8 @@ def _precondition(session: TlsSession, name: str) -> tuple[Protocols, list[str]]
     legacy = _legacy(protocols)
     if not legacy:
         return Fact(name=name, status=NOT_APPLICABLE,
-                    reason="no protocol version up to TLS 1.2 accepted (TLS 1.3 only)")
+                    reason="no protocol version up to TLS 1.2 accepted (TLS 1.3 only)",
+                    why=say("reason.tls.tls13_only"))
     return protocols, legacy
 
 
@@ -81,27 +82,28 @@ def dhe_min_bits(session: TlsSession) -> Fact:
     if isinstance(pre, Fact):
         return pre
     _, legacy = pre
-    steps: list[str] = []
-    sizes: list[tuple[int, str]] = []
+    steps: list[Phrase] = []
+    sizes: list[tuple[int, str, str]] = []
     for version in legacy:
         out = _Targeted.of(session).hello("dhe", version)
         if out.status == "error":
             return _failed(out, f"DHE hello under {version}").fact(name)
-        steps.append(f"{version}: {out.describe()}"
-                     + (f", {out.dh_bits}-bit prime" if out.dh_bits else ""))
+        steps.append(say("summary.tls.dhe_step", out.phrase(), version=version,
+                         bits=out.dh_bits) if out.dh_bits else
+                     say("summary.tls.version_step", out.phrase(), version=version))
         if out.accepted:
             if out.dh_bits is None:
                 return ProbeFailure(
                     f"{version}: accepted {out.suite} but sent no DH parameters").fact(name)
-            sizes.append((out.dh_bits, f"{out.suite} under {out.version}"))
+            sizes.append((out.dh_bits, out.suite or "?", out.version or "?"))
             break  # the server's DH parameters do not depend on the version
-    summary = ("one hello offering only DHE suites (no ffdhe group, as a legacy client), "
-               "newest version first: " + "; ".join(steps))
     if not sizes:
-        return Fact(name=name, status=NOT_APPLICABLE, summary=summary,
-                    reason="no DHE suite accepted")
-    bits, where = min(sizes)
-    return Fact(name=name, status=COMPLETED, value=bits, summary=f"{summary} ({where})")
+        return Fact(name=name, status=NOT_APPLICABLE,
+                    summary=summary(say("summary.tls.dhe", *steps)),
+                    reason="no DHE suite accepted", why=say("reason.tls.no_dhe"))
+    bits, suite, version = min(sizes)
+    return Fact(name=name, status=COMPLETED, value=bits, summary=summary(
+        say("summary.tls.dhe_where", *steps, suite=suite, version=version)))
 
 
 def rsa_key_exchange(session: TlsSession) -> Fact:
@@ -114,20 +116,19 @@ def rsa_key_exchange(session: TlsSession) -> Fact:
     for version in legacy:
         base = protocols.outcomes[version]
         if (base.suite or "").startswith("TLS_RSA_WITH_"):
-            return Fact(name=name, status=COMPLETED, value=True, summary=(
-                f"the {version} version hello (every suite offered) chose {base.suite}"))
-    steps: list[str] = []
+            return Fact(name=name, status=COMPLETED, value=True, summary=summary(
+                say("summary.tls.rsa_version_hello", version=version, suite=base.suite or "")))
+    steps: list[Phrase] = []
     for version in legacy:
         out = _Targeted.of(session).hello("rsa", version)
         if out.status == "error":
             return _failed(out, f"RSA hello under {version}").fact(name)
-        steps.append(f"{version}: {out.describe()}")
+        steps.append(say("summary.tls.version_step", out.phrase(), version=version))
         if out.accepted:
-            return Fact(name=name, status=COMPLETED, value=True, summary=(
-                "hellos offering only RSA key-exchange suites: " + "; ".join(steps)))
-    return Fact(name=name, status=COMPLETED, value=False, summary=(
-        "hellos offering only RSA key-exchange suites, each accepted version: "
-        + "; ".join(steps)))
+            return Fact(name=name, status=COMPLETED, value=True,
+                        summary=summary(say("summary.tls.rsa", *steps)))
+    return Fact(name=name, status=COMPLETED, value=False,
+                summary=summary(say("summary.tls.rsa_each", *steps)))
 
 
 def compression(session: TlsSession) -> Fact:
@@ -149,10 +150,10 @@ def compression(session: TlsSession) -> Fact:
                 "hello was accepted").fact(name)
         seen = [out]
     chosen = [o for o in seen if o.compression]
-    shown = "; ".join(f"{o.version} with {o.suite}: "
-                      f"{'DEFLATE' if o.compression else 'null'} chosen" for o in seen)
+    shown = [say("summary.tls.compression_step", version=o.version or "?", suite=o.suite or "?",
+                 method="DEFLATE" if o.compression else "null") for o in seen]
     return Fact(name=name, status=COMPLETED, value=bool(chosen),
-                summary=f"DEFLATE offered before null compression: {shown}")
+                summary=summary(say("summary.tls.compression", *shown)))
 
 
 def secure_renegotiation(session: TlsSession) -> Fact:
@@ -163,14 +164,11 @@ def secure_renegotiation(session: TlsSession) -> Fact:
         return pre
     protocols, legacy = pre
     missing = [v for v in legacy if not protocols.outcomes[v].renegotiation_info]
-    shown = ", ".join(legacy)
     if missing:
-        return Fact(name=name, status=COMPLETED, value=False, summary=(
-            f"the version hellos offered TLS_EMPTY_RENEGOTIATION_INFO_SCSV; no renegotiation_info "
-            f"extension in the ServerHello under {', '.join(missing)} (accepted: {shown})"))
-    return Fact(name=name, status=COMPLETED, value=True, summary=(
-        f"renegotiation_info extension in the ServerHello under {shown} "
-        "(version hellos with TLS_EMPTY_RENEGOTIATION_INFO_SCSV)"))
+        return Fact(name=name, status=COMPLETED, value=False, summary=summary(
+            say("summary.tls.renegotiation_missing", missing=missing, accepted=legacy)))
+    return Fact(name=name, status=COMPLETED, value=True, summary=summary(
+        say("summary.tls.renegotiation", accepted=legacy)))
 
 
 def fallback_scsv(session: TlsSession) -> Fact:
@@ -184,17 +182,18 @@ def fallback_scsv(session: TlsSession) -> Fact:
     if not old or not newer:
         return Fact(name=name, status=NOT_APPLICABLE, reason=(
             "TLS 1.0/1.1 refused" if not old else f"{old[0]} is the newest version accepted: "
-            "no downgrade to refuse"))
+            "no downgrade to refuse"), why=say("reason.tls.old_refused") if not old else
+            say("reason.tls.no_downgrade", version=old[0]))
     out = session.exchange(HelloSpec(old[0], ALL_LEGACY_SUITES, TLS12_GROUPS, fallback=True))
     what = f"{old[0]} hello with TLS_FALLBACK_SCSV (the server accepts {newer[0]})"
     if out.status == "error":
         return _failed(out, what).fact(name)
     if out.accepted:
-        return Fact(name=name, status=COMPLETED, value=False,
-                    summary=f"{what}: {out.describe()}")
+        return Fact(name=name, status=COMPLETED, value=False, summary=summary(
+            say("summary.tls.fallback", out.phrase(), old=old[0], newer=newer[0])))
     if out.reason == "alert inappropriate_fallback":
-        return Fact(name=name, status=COMPLETED, value=True,
-                    summary=f"{what}: refused with alert inappropriate_fallback")
+        return Fact(name=name, status=COMPLETED, value=True, summary=summary(
+            say("summary.tls.fallback_refused", old=old[0], newer=newer[0])))
     return ProbeFailure(
         f"{what}: {out.describe()}, not with inappropriate_fallback, though the same hello "
         "without the SCSV was accepted").fact(name)

@@ -13,7 +13,7 @@ from scanner.facts import (
     FactKind,
     FactSpec,
 )
-from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol
+from scanner.models import Fact, Observation, ProbeStatus, ServiceProtocol, say, summary
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeInputs, ProbeTarget
 from scanner.probes.tls import findings, kx, preambles
 from scanner.probes.tls.session import PROTOCOL_ORDER, TLS_SESSION, TlsSession
@@ -33,17 +33,18 @@ FACT_ORDER = ("tls.protocols", "tls.weak_suites", "tls12.groups", "tls13.groups"
 def protocols_fact(session: TlsSession) -> Fact:
     name = "tls.protocols"
     result = session.protocols()
-    tried = [f"{v} {result.outcomes[v].describe()}" for v in PROTOCOL_ORDER
-             if v in result.outcomes]
-    summary = f"one hello per version, newest first ({result.handshakes} handshakes): " + (
-        "; ".join(tried) or "none completed")
+    tried = [say("summary.tls.version_step", result.outcomes[v].phrase(), version=v)
+             for v in PROTOCOL_ORDER if v in result.outcomes]
+    how = summary(say("summary.tls.versions", *tried, n=result.handshakes) if tried
+                  else say("summary.tls.versions_none", n=result.handshakes))
     if result.error:
-        return result.failure().fact(name, summary)
+        return result.failure().fact(name, how)
     values = tuple(
-        Observation(value=v, detail=result.outcomes[v].describe())
+        Observation(value=v, detail=result.outcomes[v].describe(),
+                    said=result.outcomes[v].phrase())
         for v in TLS_PROTOCOLS if result.accepted(v)
     )
-    return Fact(name=name, status=COMPLETED, value=values, summary=summary)
+    return Fact(name=name, status=COMPLETED, value=values, summary=how)
 
 
 def starttls_fact(session: TlsSession) -> Fact:
@@ -51,7 +52,8 @@ def starttls_fact(session: TlsSession) -> Fact:
     protocol = session.target.protocol
     if not protocol.starttls:
         return Fact(name=name, status=NOT_APPLICABLE,
-                    reason=f"not a STARTTLS service ({protocol.value})")
+                    reason=f"not a STARTTLS service ({protocol.value})",
+                    why=say("reason.tls.not_starttls", protocol=protocol.value))
     if session.starttls_done is None and session.starttls_refusal is None:
         if session.preamble_error is not None:
             return session.preamble_error.fact(name)
@@ -63,9 +65,10 @@ def starttls_fact(session: TlsSession) -> Fact:
             return exc.fact(name)
     if session.starttls_refusal is not None:
         return Fact(name=name, status=COMPLETED, value=False,
-                    summary=str(session.starttls_refusal))
+                    summary=summary(say("summary.starttls.refused",
+                                        refusal=str(session.starttls_refusal))))
     return Fact(name=name, status=COMPLETED, value=True,
-                summary=f"{session.starttls_done} (go-ahead for TLS received)")
+                summary=summary(say("summary.starttls.done", protocol=str(session.starttls_done))))
 
 
 def ftp_clear_login_fact(session: TlsSession) -> Fact:
@@ -73,7 +76,8 @@ def ftp_clear_login_fact(session: TlsSession) -> Fact:
     name = "ftp.clear_login"
     if session.target.protocol is not ServiceProtocol.FTP:
         return Fact(name=name, status=NOT_APPLICABLE,
-                    reason=f"not an FTP service ({session.target.protocol.value})")
+                    reason=f"not an FTP service ({session.target.protocol.value})",
+                    why=say("reason.tls.not_ftp", protocol=session.target.protocol.value))
     try:
         sock = session.ctx.connect(session.target)
     except ProbeFailure as exc:
@@ -89,9 +93,9 @@ def ftp_clear_login_fact(session: TlsSession) -> Fact:
         return ProbeFailure(f"USER in clear text: {exc}", exc.category).fact(name)
     finally:
         sock.close()
-    verdict = "accepted (a password would follow in clear)" if accepted else "refused"
+    verdict = "accepted" if accepted else "refused"
     return Fact(name=name, status=COMPLETED, value=accepted,
-                summary=f"USER sent before AUTH TLS: {verdict}, reply {reply}")
+                summary=summary(say(f"summary.ftp.user_{verdict}", reply=reply)))
 
 
 _BUILDERS: dict[str, Callable[[TlsSession], Fact]] = {

@@ -60,7 +60,7 @@ class TlsSession:
         self.target = target
         self.ctx = ctx
         self.handshakes = 0
-        self.starttls_done: str | None = None  # how the first STARTTLS went, when it did
+        self.starttls_done: str | None = None  # the protocol (SMTP...) of a STARTTLS that went
         self.starttls_refusal: StartTlsUnavailable | None = None
         self.preamble_error: ProbeFailure | None = None
         self.protocols_result: Protocols | None = None
@@ -87,8 +87,7 @@ class TlsSession:
                 sock.close()
                 self.preamble_error = exc
                 raise
-            name = self.target.protocol.value.upper()
-            self.starttls_done = f"the {name} server accepted STARTTLS"
+            self.starttls_done = self.target.protocol.value.upper()
         return wire
 
     def exchange(self, spec: HelloSpec) -> HelloOutcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scanner.models import Fact, Observation, ProbeStatus, ReasonCategory
+from scanner.models import Fact, Observation, Phrase, ProbeStatus, ReasonCategory, say, summary
 from scanner.probes.base import ProbeFailure
 
 COMPLETED, NOT_APPLICABLE = ProbeStatus.COMPLETED, ProbeStatus.NOT_APPLICABLE
@@ -25,16 +25,14 @@ COMMANDS: dict[str, str] = {
 
 def _heartbleed(result: Any) -> Fact:
     vulnerable = bool(result.is_vulnerable_to_heartbleed)
-    return Fact(name="tls.heartbleed", status=COMPLETED, value=vulnerable, summary=(
-        "sslyze heartbleed: a heartbeat request claiming more data than it carried was "
-        + ("answered with server memory" if vulnerable else "not answered with extra data")))
+    return Fact(name="tls.heartbleed", status=COMPLETED, value=vulnerable, summary=summary(
+        say("summary.vulns.heartbleed_" + ("yes" if vulnerable else "no"))))
 
 
 def _ccs(result: Any) -> Fact:
     vulnerable = bool(result.is_vulnerable_to_ccs_injection)
-    return Fact(name="tls.ccs_injection", status=COMPLETED, value=vulnerable, summary=(
-        "sslyze openssl_ccs_injection: an early ChangeCipherSpec was "
-        + ("accepted (CVE-2014-0224)" if vulnerable else "rejected")))
+    return Fact(name="tls.ccs_injection", status=COMPLETED, value=vulnerable, summary=summary(
+        say("summary.vulns.ccs_" + ("yes" if vulnerable else "no"))))
 
 
 def _robot(result: Any) -> Fact:
@@ -47,32 +45,38 @@ def _robot(result: Any) -> Fact:
         raise ProbeFailure(f"sslyze robot: {raw} (the server answered the padding oracle "
                            "probes inconsistently)")
     return Fact(name="tls.robot", status=COMPLETED, value=mapped,
-                summary=f"sslyze robot: {raw}")
+                summary=summary(say("summary.vulns.robot", result=raw)))
 
 
 def _renegotiation(result: Any) -> Fact:
     dos = bool(result.is_vulnerable_to_client_renegotiation_dos)
     count = getattr(result, "client_renegotiations_success_count", None)
-    return Fact(name="tls.client_renegotiation", status=COMPLETED, value=dos, summary=(
-        "sslyze session_renegotiation: client-initiated renegotiations "
-        + (f"accepted ({count} in a row)" if dos else "refused")))
+    return Fact(name="tls.client_renegotiation", status=COMPLETED, value=dos, summary=summary(
+        say("summary.vulns.renegotiation_yes", count=str(count)) if dos
+        else say("summary.vulns.renegotiation_no")))
 
 
 def _resumption(result: Any) -> Fact:
     values: list[Observation] = []
     notes: list[str] = []
+    said: list[Phrase] = []
     for name, prefix in (("session_id", "session_id"), ("tls_ticket", "tls_ticket")):
         support = str(getattr(getattr(result, f"{prefix}_resumption_result"), "value", ""))
         ok = getattr(result, f"{prefix}_successful_resumptions_count", 0)
         tried = getattr(result, f"{prefix}_attempted_resumptions_count", 0)
         notes.append(f"{name}: {support} ({ok}/{tried})")
+        said.append(say("summary.vulns.resumption_step", name=name, support=support,
+                        ok=str(ok), tried=str(tried)))
         if support in ("FULLY_SUPPORTED", "PARTIALLY_SUPPORTED"):
-            values.append(Observation(value=name, detail=f"{ok} of {tried} resumptions"))
+            values.append(Observation(value=name, detail=f"{ok} of {tried} resumptions",
+                                      said=say("obs.vulns.resumptions", ok=str(ok),
+                                               tried=str(tried))))
     if all("SERVER_IS_TLS_1_3_ONLY" in n for n in notes):
         return Fact(name="tls.session_resumption", status=NOT_APPLICABLE,
-                    reason="TLS 1.3 only: no session ID or TLS 1.2 ticket resumption")
+                    reason="TLS 1.3 only: no session ID or TLS 1.2 ticket resumption",
+                    why=say("reason.vulns.tls13_only"))
     return Fact(name="tls.session_resumption", status=COMPLETED, value=tuple(values),
-                summary="sslyze session_resumption: " + "; ".join(notes))
+                summary=summary(say("summary.vulns.resumption", *said)))
 
 
 MAPPERS: dict[str, Callable[[Any], Fact]] = {
