@@ -97,6 +97,8 @@ class HelloOutcome:
             return say(key, version=self.version or "?",
                        suite=self.suite or ", ".join(self.ssl2_ciphers) or "—",
                        group=self.group or "")
+        if self.by_close:  # no word from the server: say how the connection ended
+            return say(f"summary.hello.refused_{self.reason}")
         return say(f"summary.hello.{self.status}", reason=self.reason)
 
     def describe(self) -> str:
