@@ -135,7 +135,8 @@ def _message(r: RuleResult, result: ScanResult, words: Wording) -> Text:
             lines.append(words.reason(fact_of(result, r, ev.fact)))
     text = Text()
     for line in dict.fromkeys(filter(None, lines)):  # each line once, in order
-        text.append(("\n" if text.plain else "") + clip(clean(line), MAX_CELL))
+        text.append(("\n" if text.plain else "") + clip(clean(line), MAX_CELL,
+                                                         i18n.raw(words.lang, "console.clipped")))
     return text
 
 

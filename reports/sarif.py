@@ -322,11 +322,12 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters; a clipped text ends with its original length."""
+def clip(text: str, limit: int, note: str = "… [clipped, {n} characters in all]") -> str:
+    """At most `limit` characters; a clipped text ends with its original length (`note`,
+    where `{n}` is that length)."""
     if len(text) <= limit:
         return text
-    note = f"… [clipped, {len(text)} characters in all]"
+    note = note.format(n=len(text))
     return text[: max(0, limit - len(note))] + note
 
 

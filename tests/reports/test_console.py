@@ -111,6 +111,8 @@ def test_huge_message_is_clipped_quickly() -> None:
     assert "B" * (MAX_CELL - 40) in row
     assert "B" * MAX_CELL not in row
     assert row.endswith("… [clipped, 65536 characters in all]")
+    french = _rows(render_console(_only(result, huge), width=WIDE, lang="fr"))[0]
+    assert french.endswith("… [coupé, 65536 caractères en tout]")
 
 
 def test_lines_fit_the_width() -> None:
