@@ -36,7 +36,7 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: fl
             ) -> tuple[list[Observation], Phrase]:
     if time.monotonic() >= deadline:
         raise ProbeFailure("service time budget exhausted before the DNS look-ups",
-                           ReasonCategory.BUDGET_EXHAUSTED)
+                           ReasonCategory.BUDGET_EXHAUSTED, say("reason.budget.dns"))
     try:
         answer = resolver.resolve(name, rtype, raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:

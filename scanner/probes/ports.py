@@ -63,7 +63,8 @@ def describe(row: PortRow) -> str:
 def literal_address(address: str | None) -> str:
     """The target's IP literal; anything else is refused (this probe never resolves names)."""
     if address is None:
-        raise ProbeFailure("this subject has no IP address to scan", ReasonCategory.BAD_INPUT)
+        raise ProbeFailure("this subject has no IP address to scan", ReasonCategory.BAD_INPUT,
+                           say("reason.ports.no_address"))
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:
@@ -127,7 +128,8 @@ class PortsProbe:
         root = getattr(os, "geteuid", lambda: -1)() == 0
         if ctx.options.udp and not root:
             raise ProbeFailure("the UDP scan needs root (nmap -sU sends raw packets): run the "
-                               "scan as root or leave UDP out", ReasonCategory.NOT_PERMITTED)
+                               "scan as root or leave UDP out", ReasonCategory.NOT_PERMITTED,
+                               say("reason.ports.udp_root"))
         tcp_type = "-sS" if root else "-sT"  # SYN scan needs raw sockets
         version = version_detection(ctx)
         shared: list[int] = []
@@ -177,7 +179,7 @@ def nmap_scan(address: str, ctx: ProbeContext, scan: tuple[str, ...], ports: str
     remaining = ctx.deadline - time.monotonic()
     if remaining < MIN_BUDGET:
         raise ProbeFailure("service time budget exhausted before the port scan",
-                           ReasonCategory.BUDGET_EXHAUSTED)
+                           ReasonCategory.BUDGET_EXHAUSTED, say("reason.budget.ports"))
     if find_nmap() is None:
         raise ProbeFailure(INSTALL_HINT, ReasonCategory.TOOL_MISSING)
     six = ":" in address

@@ -63,7 +63,7 @@ class Lookups:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ProbeFailure("service time budget exhausted during SPF evaluation",
-                               ReasonCategory.BUDGET_EXHAUSTED)
+                               ReasonCategory.BUDGET_EXHAUSTED, say("reason.budget.spf"))
         self.asked.append(f"{rdtype} {name}")
         try:
             ans = self.resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False,

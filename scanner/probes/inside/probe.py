@@ -62,9 +62,11 @@ class Unknown(Exception):
     """The fact cannot be established (the message says why); NotApplicable is separate."""
 
     def __init__(self, message: str,
-                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR) -> None:
+                 category: ReasonCategory = ReasonCategory.PROTOCOL_ERROR,
+                 why: Phrase | None = None) -> None:
         super().__init__(message)
         self.category = category
+        self.why = why  # the message as a message key, when it is a fixed sentence
 
 
 class NotApplicable(Exception):
@@ -225,7 +227,7 @@ class Answers:
             value, said = derive(host)
         except Unknown as exc:
             return Fact(name=name, status=ProbeStatus.ERROR, reason=str(exc),
-                        category=exc.category)
+                        category=exc.category, why=exc.why)
         except NotApplicable as exc:
             return Fact(name=name, status=ProbeStatus.NOT_APPLICABLE, reason=str(exc),
                         why=exc.why)
@@ -337,20 +339,23 @@ class Answers:
                     self.get("journald", allow_failure=True).text)
                 if kept is None:
                     raise Unknown("journald has no MaxRetentionSec: it keeps logs by size, "
-                                  "so their age is unknown")
+                                  "so their age is unknown",
+                                  why=say("reason.inside.journald_by_size"))
                 days.append(kept)
                 shown.append(say("summary.inside.journal_days", days=kept))
                 continue
             matching = [r for r in rotations if parse.covers(r, path)]
             if not matching:
-                raise Unknown(f"no logrotate rule covers {path}: its retention is unknown")
+                raise Unknown(f"no logrotate rule covers {path}: its retention is unknown",
+                              why=say("reason.inside.no_logrotate_for", path=path))
             kept = min(r.days for r in matching)
             days.append(kept)
             shown.append(say("summary.inside.path_days", path=path, days=kept,
                              where=matching[0].where))
         if not declared:
             if not rotations:
-                raise Unknown("no logrotate rule found (/etc/logrotate.conf, /etc/logrotate.d)")
+                raise Unknown("no logrotate rule found (/etc/logrotate.conf, /etc/logrotate.d)",
+                              why=say("reason.inside.no_logrotate"))
             days = [r.days for r in rotations]
             worst = min(rotations, key=lambda r: r.days)
             shown.append(say("summary.inside.shortest_rule", n=len(rotations),

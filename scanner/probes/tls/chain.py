@@ -54,7 +54,8 @@ def fetch_chain(session: TlsSession) -> ChainResult:
             return ChainResult((), say("summary.cert.none", version=version, reason=out.reason))
     if known is None or known.accepted("TLSv1.3"):
         return tls13_chain(session)
-    raise ProbeFailure("no protocol version with certificates was accepted")
+    raise ProbeFailure("no protocol version with certificates was accepted",
+                       ReasonCategory.PROTOCOL_ERROR, say("reason.cert.no_version"))
 
 
 def tls13_chain(session: TlsSession) -> ChainResult:
@@ -76,12 +77,14 @@ def tls13_chain(session: TlsSession) -> ChainResult:
     except OpenSSLError as exc:
         raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}") from exc
     except TimeoutError as exc:
-        raise ProbeFailure("TLS 1.3 handshake timed out", ReasonCategory.TIMEOUT) from exc
+        raise ProbeFailure("TLS 1.3 handshake timed out", ReasonCategory.TIMEOUT,
+                           say("reason.cert.tls13_timeout")) from exc
     except OSError as exc:
         raise ProbeFailure(f"TLS 1.3 handshake failed: {exc}", os_error_category(exc)) from exc
     finally:
         sock.close()
     if not pems:
-        raise ProbeFailure("TLS 1.3 handshake completed without a server certificate")
+        raise ProbeFailure("TLS 1.3 handshake completed without a server certificate",
+                           ReasonCategory.PROTOCOL_ERROR, say("reason.cert.tls13_no_cert"))
     chain = tuple(ssl.PEM_cert_to_DER_cert(p) for p in pems)
     return ChainResult(chain, say("summary.cert.tls13"))
