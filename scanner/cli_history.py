@@ -5,24 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from reports.sarif import clean
 from scanner.cli import _fail, main
-from scanner.history.diff import Change, DiffEntry, diff_scans
-from scanner.history.store import (
-    ENV_VAR,
-    HistoryError,
-    HistoryStore,
-    inventory_key,
-    open_store,
-)
-from scanner.models import ScanResult
+from scanner.history.location import ENV_VAR, HistoryError
+
+if TYPE_CHECKING:  # imported where used: loading the CLI imports no SQLAlchemy, rich, Babel
+    from rich.table import Table
+
+    from scanner.history.diff import DiffEntry
+    from scanner.history.store import HistoryStore
+    from scanner.models import ScanResult
 
 db_option = click.option(
     "--db", metavar="PATH|URL", envvar=ENV_VAR, show_envvar=True,
@@ -31,6 +26,8 @@ db_option = click.option(
 
 
 def _echo_table(table: Table) -> None:
+    from rich.console import Console
+
     console = Console(width=120, markup=False, emoji=False, highlight=False,
                       color_system=None, force_terminal=False)
     with console.capture() as cap:
@@ -51,6 +48,13 @@ def history(db: str | None, inventory_key: str | None, limit: int) -> None:
       rempart history
       rempart history --db postgresql://rempart@db.internal/rempart --inventory estate.yaml
     """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from reports.sarif import clean
+    from scanner.history.store import open_store
+
     try:
         with open_store(db) as store:
             rows = store.scans(inventory_key, limit=limit)
@@ -116,6 +120,9 @@ def diff(old: int | None, new: int | None, db: str | None, inventory_key: str | 
       rempart diff
       rempart diff 41 42 --format json
     """
+    from scanner.history.diff import diff_scans
+    from scanner.history.store import open_store
+
     try:
         with open_store(db) as store:
             old_id, new_id = pick_pair(store, old, new, inventory_key)
@@ -145,6 +152,9 @@ def diff_json(old: int, new: int, entries: list[DiffEntry]) -> dict[str, object]
 
 def diff_text(old: int, new: int, before: ScanResult, after: ScanResult,
               entries: list[DiffEntry]) -> str:
+    from reports.sarif import clean
+    from scanner.history.diff import Change
+
     counts = {c: sum(e.change is c for e in entries) for c in Change}
     lines = [f"scan {old} ({before.started_at:%Y-%m-%d %H:%M}) -> scan {new} "
              f"({after.started_at:%Y-%m-%d %H:%M}): "
@@ -176,6 +186,7 @@ def record(result: ScanResult, db: str | None) -> ScanResult:
     cadence rule (REQ-OPS-01) and the first-seen dates and chart points of the report. A
     database that fails is exit status 2."""
     from scanner.history.cadence import with_cadence
+    from scanner.history.store import inventory_key, open_store
     from scanner.history.summary import with_history
 
     try:

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import click
 
-from reports.sarif import slug
 from scanner.cli import _fail, input_errors, main
 from scanner.cli_history import db_option
 from scanner.golive import GateCheck, freeze_check, prerequisites_check
-from scanner.history.store import HistoryError, open_store
+from scanner.history.location import HistoryError
 from scanner.inventory import load_inventory
 from scanner.models import Operations, ScanResult
 
 
 def _latest(db: str | None, key: str | None) -> ScanResult | None:
+    from scanner.history.store import open_store  # here: loading the CLI imports no SQLAlchemy
+
     with open_store(db) as store:
         rows = store.scans(key, limit=1, complete_only=True)
         return store.load(rows[0].id) if rows else None
@@ -107,6 +108,8 @@ def status(out: Path, db: str | None, inventory_key_opt: str | None, scans: int)
     Example:
       rempart status --out /var/www/status
     """
+    from scanner.history.store import open_store
+
     try:
         with open_store(db) as store:
             latest = store.scans(inventory_key_opt, limit=1, complete_only=True)
@@ -128,6 +131,7 @@ def status(out: Path, db: str | None, inventory_key_opt: str | None, scans: int)
 def write_status_site(out: Path, history: list[ScanResult], key: str) -> tuple[int, int]:
     """index.html, feed.atom and feeds/<service>.atom under `out`; (feeds, events) written."""
     from reports.feed import render_feed
+    from reports.sarif import slug
     from reports.status_page import render_status_page
     from scanner.history.status import events, service_statuses
 

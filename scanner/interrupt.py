@@ -20,7 +20,6 @@ from typing import NoReturn, TypeVar
 
 import psutil
 
-from scanner.facts import FACTS
 from scanner.models import ProbeRun, ProbeStatus, ReasonCategory, ServiceReport, Subject
 from scanner.probes.base import ProbeFailure
 
@@ -137,6 +136,8 @@ def interrupted_report(service: Subject, wanted: Mapping[str, frozenset[str]],
     error (so its rules are `error`, never `pass`)."""
     failure = ProbeFailure(f"the scan was interrupted ({cancel.name}) before this subject was "
                            "finished", ReasonCategory.INTERRUPTED)
+    from scanner.facts import FACTS  # here: the catalogue loads every probe module
+
     names = {n for facts in wanted.values() for n in facts}
     facts = tuple(failure.fact(n) for n in FACTS if n in names)
     runs = tuple(ProbeRun(probe=p, status=ProbeStatus.ERROR, reason=failure.detail,

@@ -10,48 +10,32 @@ for each other (busy timeout), so two scans finishing at once are stored one aft
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from reports.json_report import load_json, render_json
 from scanner.history.diff import text_of
+from scanner.history.location import ENV_VAR as ENV_VAR  # re-exported: store's old names
+from scanner.history.location import HistoryError as HistoryError
+from scanner.history.location import db_url as db_url
+from scanner.history.location import default_path as default_path
 from scanner.history.tables import results, scans
 from scanner.models import ScanResult, Severity, Status
 
-ENV_VAR = "REMPART_DB"
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection
+
+HEAD = "0002"  # the newest revision in migrations/versions (a test checks it is Alembic's head)
+
 BUSY_SECONDS = 60  # how long a writer waits for another one (SQLite)
-
-
-class HistoryError(Exception):
-    """The database cannot be opened or holds no such scan. `str()` is for the user."""
-
-
-def default_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "rempart" / "history.sqlite"
-
-
-def db_url(value: str | None = None) -> str:
-    """`--db` value (or $REMPART_DB, or the default file) as an SQLAlchemy URL."""
-    value = value or os.environ.get(ENV_VAR) or str(default_path())
-    if value.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + value.split("://", 1)[1]
-    if "://" in value:
-        return value
-    path = Path(value).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
 
 
 def make_engine(url: str) -> Engine:
@@ -81,6 +65,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location",
                         str(resources.files("scanner.history").joinpath("migrations")))
@@ -89,10 +75,24 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (every older database is upgraded in place)."""
+    if revision == "head":
+        with engine.connect() as conn:
+            if at_head(conn):  # the usual case: no need to load Alembic (~0.3 s of imports)
+                return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def at_head(conn: Connection) -> bool:
+    """The database is at the newest revision, read from Alembic's own version table."""
+    if not inspect(conn).has_table("alembic_version"):
+        return False
+    versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    return list(versions) == [HEAD]
 
 
 @dataclass(frozen=True)

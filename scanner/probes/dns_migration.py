@@ -10,9 +10,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Mapping
-
-import dns.exception
-import dns.resolver
+from typing import TYPE_CHECKING
 
 from scanner.facts import FactKind, FactSpec
 from scanner.models import (
@@ -29,11 +27,17 @@ from scanner.models import (
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf import make_resolver, resolver_said
 
+if TYPE_CHECKING:  # dnspython is imported on use: the probe catalogue is loaded by every scan
+    import dns.resolver
+
 NAME = "dns.addresses"
 
 
 def _lookup(resolver: dns.resolver.Resolver, name: str, rtype: str, deadline: float
             ) -> tuple[list[Observation], Phrase]:
+    import dns.exception
+    import dns.resolver
+
     if time.monotonic() >= deadline:
         raise ProbeFailure("service time budget exhausted before the DNS look-ups",
                            ReasonCategory.BUDGET_EXHAUSTED, say("reason.budget.dns"))

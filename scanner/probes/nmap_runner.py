@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import nmap
-
 INSTALL_HINT = "nmap is not installed: apt-get install nmap"
 
 
@@ -78,6 +76,8 @@ def run_nmap_hosts(addresses: Sequence[str], arguments: Sequence[str], ports: st
     path = find_nmap()
     if path is None:
         raise NmapMissing(INSTALL_HINT)
+    import nmap  # here: the probe catalogue, loaded by every scan, needs no python-nmap
+
     try:
         scanner: Any = nmap.PortScanner(nmap_search_path=(path,))
         raw: Any = scanner.scan(hosts=" ".join(addresses), ports=ports,

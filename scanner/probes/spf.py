@@ -12,11 +12,7 @@ import ipaddress
 import re
 import time
 from collections.abc import Mapping
-
-import dns.exception
-import dns.name
-import dns.nameserver
-import dns.resolver
+from typing import TYPE_CHECKING
 
 from scanner import netaddr
 from scanner.facts import SPF_RESULTS, FactKind, FactSpec
@@ -33,6 +29,9 @@ from scanner.models import (
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.spf_record import Ip, SpfError, TempError, Term, expand, parse_record
+
+if TYPE_CHECKING:  # dnspython is imported on use: the probe catalogue is loaded by every scan
+    import dns.resolver
 
 MAX_LOOKUPS, MAX_VOID, MAX_MX = 10, 2, 10  # RFC 7208 4.6.4
 
@@ -56,6 +55,10 @@ class Lookups:
         return hit
 
     def _ask(self, name: str, rdtype: str) -> list[str] | TempError:
+        import dns.exception
+        import dns.name
+        import dns.resolver
+
         try:
             qname = dns.name.from_text(name)
         except dns.exception.DNSException:
@@ -191,6 +194,10 @@ def resolver_said(server: str | None, resolver: dns.resolver.Resolver) -> Phrase
 
 def make_resolver(server: str | None, timeout: float) -> tuple[dns.resolver.Resolver, str]:
     """A resolver for "address[:port]" ("[v6]:port" too), or the system's; and how to name it."""
+    import dns.exception
+    import dns.nameserver
+    import dns.resolver
+
     if server is None:
         try:
             res = dns.resolver.Resolver()

@@ -12,14 +12,15 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-
-import paramiko
+from typing import TYPE_CHECKING
 
 from scanner.facts import SSH, FactKind, FactSpec
 from scanner.models import Fact, Observation, Phrase, ProbeStatus, say, summary
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.ssh_wire import ServerHello, read_hello
-from scanner.probes.vantage import RfcTransport
+
+if TYPE_CHECKING:  # imported on use: the probe catalogue is loaded by every scan
+    import paramiko
 
 IDENT = "ssh.ident"
 VERSION = "ssh.openssh_version"
@@ -46,6 +47,10 @@ def openssh_version(ident: str) -> int | None:
 
 def fetch_host_key(ctx: ProbeContext, target: ProbeTarget, algorithm: str) -> paramiko.PKey:
     """One handshake limited to `algorithm`; returns the server's key (never authenticates)."""
+    import paramiko
+
+    from scanner.probes.ssh_client import RfcTransport
+
     sock = ctx.connect(target)
     left = max(0.1, min(ctx.timeout, ctx.deadline - time.monotonic()))
     transport = RfcTransport(sock)

@@ -17,13 +17,14 @@ import selectors
 import socket
 import threading
 import time
-from typing import Protocol
-
-import paramiko
+from typing import TYPE_CHECKING, Protocol
 
 from scanner.models import ReasonCategory, Vantage, VantagePoint, say
 from scanner.probes.base import ProbeFailure, os_error_category
 from scanner.probes.vantage import open_client
+
+if TYPE_CHECKING:  # imported by the SSH connector only: every connection passes through here
+    import paramiko
 
 LOCAL = "local"
 CHUNK = 65536
@@ -98,6 +99,8 @@ class SshConnector:
         return transport
 
     def open(self, address: str, port: int, timeout: float, deadline: float) -> socket.socket:
+        import paramiko
+
         transport = self._transport(deadline)
         where = f"{address}:{port} through vantage {self.vantage.name}"
         wait = max(0.05, min(timeout, deadline - time.monotonic()))
@@ -173,6 +176,8 @@ class _Refusals(logging.Handler):
 
 def _pump(sock: socket.socket, chan: paramiko.Channel) -> None:
     """Copy bytes both ways until the probe closes its end (or either side fails)."""
+    import paramiko
+
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ, "sock")
     sel.register(chan, selectors.EVENT_READ, "chan")

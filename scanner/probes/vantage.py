@@ -14,10 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
-
-import paramiko
-from paramiko.kex_curve25519 import KexCurve25519
+from typing import TYPE_CHECKING
 
 from scanner.limits import (
     MAX_KEY_BYTES,
@@ -28,6 +25,9 @@ from scanner.limits import (
 )
 from scanner.models import ReasonCategory, Vantage
 from scanner.probes.base import ProbeFailure
+
+if TYPE_CHECKING:  # paramiko is imported where a session is opened (scanner.probes.ssh_client)
+    import paramiko
 
 TOOLS = ("bash", "nc")  # preference order
 BATCH = 32  # attempts run in parallel in the remote shell
@@ -50,44 +50,6 @@ Attempt = tuple[str, int]  # (IP address, TCP port)
 class RemoteResult:
     tool: str  # how the vantage connected, e.g. "bash /dev/tcp"
     states: dict[Attempt, State]
-
-
-class RfcTransport(paramiko.Transport):
-    """paramiko knows RFC 8731's curve25519-sha256 only by its older @libssh.org name, and
-    servers hardened by the usual guides offer only the RFC name."""
-
-    _kex_info: ClassVar[dict[str, type]] = {
-        **paramiko.Transport._kex_info,  # type: ignore[attr-defined]
-        "curve25519-sha256": KexCurve25519}
-    _preferred_kex: ClassVar[tuple[str, ...]] = (
-        "curve25519-sha256", *paramiko.Transport._preferred_kex)  # type: ignore[attr-defined]
-
-
-class _UnknownHostKey(Exception):
-    def __init__(self, key: paramiko.PKey) -> None:
-        super().__init__(key.get_name())
-        self.key = key
-
-
-class _Reject(paramiko.MissingHostKeyPolicy):
-    """Like RejectPolicy, with an exception of our own that keeps the key seen."""
-
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
-                         key: paramiko.PKey) -> None:
-        raise _UnknownHostKey(key)
-
-
-class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
-    """Only on request: accept an unknown key and append it to the known_hosts file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
-                         key: paramiko.PKey) -> None:
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        with open(self.path, "a", encoding="ascii") as out:
-            out.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
 
 
 @dataclass(frozen=True)
@@ -129,6 +91,10 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
         raise ProbeFailure(f"service time budget exhausted before connecting to {where}",
                            ReasonCategory.BUDGET_EXHAUSTED)
     step = min(timeout, remaining)
+    import paramiko
+
+    from scanner.probes.ssh_client import Reject, RfcTransport, TrustOnFirstUse, UnknownHostKey
+
     client = paramiko.SSHClient()
     try:
         try:
@@ -140,15 +106,15 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
         except OSError as exc:
             raise ProbeFailure(f"cannot read known_hosts {login.known_hosts} for {where}: "
                                f"{describe(exc)}", ReasonCategory.BAD_INPUT) from None
-        client.set_missing_host_key_policy(_TrustOnFirstUse(login.known_hosts)
-                                           if login.trust_on_first_use else _Reject())
+        client.set_missing_host_key_policy(TrustOnFirstUse(login.known_hosts)
+                                           if login.trust_on_first_use else Reject())
         try:
             client.connect(login.address, port=port, username=user,
                            key_filename=login.key_file, look_for_keys=False,
                            allow_agent=login.agent, timeout=step, banner_timeout=step,
                            auth_timeout=step, channel_timeout=step,
                            transport_factory=RfcTransport)  # type: ignore[arg-type]  # stub
-        except _UnknownHostKey as exc:
+        except UnknownHostKey as exc:
             raise ProbeFailure(f"host key of {where} not in {login.known_hosts} (port "
                                f"{port}): it presented {fingerprint(exc.key)}; check this "
                                "fingerprint out of band, then add the key to known_hosts (or "
@@ -290,6 +256,8 @@ def ssh_attempts(vantage: Vantage, attempts: Sequence[Attempt], timeout: float,
 
 def load_known_hosts(client: paramiko.SSHClient, path: str) -> None:
     """Like `client.load_host_keys`, but reading a regular file of bounded size only."""
+    import paramiko
+
     text = read_bounded(path, MAX_KNOWN_HOSTS_BYTES).decode("utf-8", "replace")
     keys = client.get_host_keys()
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -333,6 +301,8 @@ def run_script(client: paramiko.SSHClient, script: str, limit: float, where: str
                max_output: int) -> tuple[bytes, int]:
     """Feed `script` to `sh -s` (works under any login shell), read at most `max_output` bytes
     of its output within `limit` seconds; (stdout, exit status). Failures are ProbeFailures."""
+    import paramiko
+
     transport = client.get_transport()
     if transport is None:
         raise ProbeFailure(f"SSH connection to {where} closed", ReasonCategory.RESET)

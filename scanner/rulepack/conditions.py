@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scanner.facts import FACTS, GROUP_ALIASES, FactKind
+from scanner.facts import GROUP_ALIASES, FactKind
 from scanner.models import (
     Evidence,
     Fact,
@@ -103,6 +103,8 @@ def typed(value: object, kind: FactKind | None = None) -> TypedValue:
 def evaluate_condition(fact_name: str, op: str, operand: Operand, facts: Mapping[str, Fact],
                        params: Mapping[str, Operand], dyn: Dynamic,
                        exclude: Operand | None = None) -> Outcome:
+    from scanner.facts import FACTS  # on use: the catalogue imports every probe module
+
     fact = facts.get(fact_name)
     kind = FACTS[fact_name].kind
     value, ref = resolve(operand, params, dyn)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from scanner.facts import FACTS
 from scanner.models import (
     Evidence,
     Fact,
@@ -32,6 +31,8 @@ def evaluate_rule(rule: Rule, service: Subject, facts: Mapping[str, Fact], dyn: 
 
     if service.protocol not in info.applies_to:
         return result(Status.NOT_APPLICABLE, MessageKey.SUBJECT_NOT_COVERED)
+    from scanner.facts import FACTS  # on use: the catalogue imports every probe module
+
     for name in info.facts:
         if service.protocol not in FACTS[name].services:
             return result(Status.NOT_APPLICABLE, MessageKey.FACT_NOT_FOR_SUBJECT, fact=name)

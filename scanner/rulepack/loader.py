@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scanner.facts import FACTS, GROUP_ALIASES, FactKind
+from scanner.facts import GROUP_ALIASES, FactKind
 from scanner.limits import MAX_YAML_BYTES, describe, read_bounded
 from scanner.models import (
     LocalizedText,
@@ -120,6 +120,8 @@ def _parse_rule(doc: Document, at: Path_, raw: dict[str, Any], pack: PackInfo,
     check = parse_check(doc, (*at, "check"), raw["check"], params)
     when = parse_check(doc, (*at, "when"), raw["when"], params) if "when" in raw else None
     facts = tuple(dict.fromkeys((*facts_of(when), *facts_of(check))))
+    from scanner.facts import FACTS  # on use: the catalogue imports every probe module
+
     applies = raw.get("applies_to") or [
         p.value for p in ServiceProtocol if all(p in FACTS[f].services for f in facts)]
     info = RuleInfo(
@@ -152,6 +154,8 @@ def parse_check(doc: Document, at: Path_, raw: dict[str, Any],
     if "fact" not in raw:
         raise doc.error(at, "expected 'fact' with one operator, or 'all'/'any' with a list")
     fact = raw["fact"]
+    from scanner.facts import FACTS
+
     spec = FACTS.get(fact)
     if spec is None:
         raise doc.error((*at, "fact"), f"unknown fact '{fact}'; expected one of: "
@@ -233,6 +237,8 @@ def check_operand(doc: Document | None, at: Path_, fact: str, op: str, operand: 
         if shape is not OperandShape.MOMENT:
             raise fail(f"'${{{ref}}}' is a date; fact '{fact}' is not")
         return
+    from scanner.facts import FACTS
+
     spec = FACTS[fact]
     kind = spec.kind
     match shape:
