@@ -5,26 +5,30 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
 
 from scanner.app import ScanRequest, scan
 from scanner.models import ScanResult, ServiceReport
 from scanner.termtext import rich_safe
+
+if TYPE_CHECKING:  # rich's progress bar is imported when shown (not with -q)
+    from rich.console import Console
+    from rich.progress import TaskID
 
 
 class ProgressBar:
     """Use as a context manager around `scan(...)`; the bar disappears when it ends."""
 
     def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.description}"), TimeElapsedColumn())
         self._progress = Progress(*columns, console=console or Console(stderr=True),
