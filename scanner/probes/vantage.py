@@ -144,6 +144,8 @@ def connect_client(login: Login, timeout: float, deadline: float) -> paramiko.SS
 def _connect_category(exc: BaseException) -> ReasonCategory:
     """An SSH connection that failed: a peer that answers but not as an SSH server is a
     protocol error; paramiko's waits running out a timeout; no answer at all unreachable."""
+    import paramiko
+
     text = str(exc).lower()
     if isinstance(exc, paramiko.SSHException) and not isinstance(exc, OSError):
         if "timeout" in text or "timed out" in text:
