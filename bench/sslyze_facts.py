@@ -25,6 +25,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.utils import CryptographyDeprecationWarning
+from OpenSSL import crypto
 from service_identity import CertificateError
 from service_identity import VerificationError as NameMismatch
 from service_identity.cryptography import verify_certificate_hostname
@@ -62,6 +63,9 @@ KEY_TYPES = {  # sslyze's public_key.algorithm (the key's class name) -> Rempart
 }
 _GROUPS_BY_LOWER = {g.lower(): g for g in GROUPS} | {"prime256v1": "secp256r1"}
 _NAME_OR_TIME = re.compile(r"no matching subjectAltName|not valid at validation time")
+_FORBIDDEN_HASH = re.compile(r"Forbidden signature algorithm")
+# Signature hashes the verifier sslyze uses (cryptography's webpki policy) refuses
+WEAK_HASHES = frozenset({"md5", "sha1"})
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,8 @@ def certificate_facts(scan: Mapping[str, Any], hostname: str) -> dict[str, Fact]
     key = leaf_json["public_key"]
     hash_alg = leaf_json["signature_hash_algorithm"]
     trusted, trust_how = _trusted(deployment, leaf, chain)
+    if not trusted and _FORBIDDEN_HASH.search(trust_how):
+        trusted, trust_how = _trusted_apart_from_leaf_hash(deployment, leaf, chain, trust_how)
     return {
         "cert.present": _fact("cert.present", True, f"{len(chain)} certificate(s) received"),
         "cert.self_signed": _fact("cert.self_signed", *_self_signed(leaf)),
@@ -251,6 +257,50 @@ def _hostname_match(leaf: x509.Certificate, hostname: str) -> tuple[bool, str]:
     except (NameMismatch, CertificateError) as exc:
         return False, f"leaf not valid for {hostname}: {exc}"
     return True, f"leaf valid for {hostname}"
+
+
+def _hash_of(cert: Mapping[str, Any]) -> str:
+    algorithm = cert.get("signature_hash_algorithm")
+    return str(algorithm["name"]).lower() if algorithm else "none"
+
+
+def _trusted_apart_from_leaf_hash(deployment: Mapping[str, Any], leaf: x509.Certificate,
+                                  chain: list[Mapping[str, Any]], sslyze_says: str
+                                  ) -> tuple[bool, str]:
+    """Trust judged apart from the leaf's own weak signature hash, as Rempart judges it.
+
+    The verifier sslyze uses refuses a chain whose leaf is signed with SHA-1 or MD5, so its
+    "untrusted" mixes two questions that Rempart keeps apart (issue #11): the leaf's signature
+    hash is CERT-SIG-001's verdict, chain trust CERT-TRUST-002's. When the leaf alone carries a
+    refused hash (every certificate above it is signed with a hash the verifier accepts), the
+    same received chain and the same trust store file are checked again with OpenSSL (through
+    pyOpenSSL: another implementation, no security-level policy on hashes), at a time inside the
+    leaf's validity. A chain that does not build to an anchor stays untrusted, so a real
+    disagreement with Rempart still shows.
+    """
+    if _hash_of(chain[0]) not in WEAK_HASHES or any(_hash_of(c) in WEAK_HASHES
+                                                    for c in chain[1:]):
+        return False, sslyze_says
+    results = {r["trust_store"]["name"]: r for r in deployment["path_validation_results"]}
+    when = min(max(dt.datetime.now(dt.UTC), leaf.not_valid_before_utc), leaf.not_valid_after_utc)
+    certs = [crypto.X509.from_cryptography(_load_pem(c["as_pem"])) for c in chain]
+    refusals = []
+    for name in TRUST_STORES:
+        res = results.get(name)
+        if res is None:
+            continue
+        store = crypto.X509Store()
+        store.load_locations(res["trust_store"]["path"])
+        store.set_time(when)
+        try:
+            crypto.X509StoreContext(store, certs[0], certs[1:]).verify_certificate()
+        except crypto.X509StoreContextError as exc:
+            refusals.append(f"{name}: {exc}")
+            continue
+        return True, (f"the chain builds to the {name} trust store for OpenSSL at "
+                      f"{when:%Y-%m-%d}, the leaf's {_hash_of(chain[0]).upper()} signature "
+                      f"apart (sslyze's check refused that hash: {sslyze_says})")
+    return False, f"{sslyze_says}; OpenSSL, the leaf's hash apart: {'; '.join(refusals)}"
 
 
 def _trusted(deployment: Mapping[str, Any], leaf: x509.Certificate,

@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +88,21 @@ class BenchError(RuntimeError):
 
 # ---- command lines -------------------------------------------------------------------------
 
-def rempart_command(inventory: Path, out: Path, ca: Path, concurrency: int,
-                    extra_packs: Sequence[Path] = ()) -> list[str]:
+def rempart_prefix() -> list[str]:
     script = Path(sys.executable).with_name("rempart")
-    prefix = ([str(script)] if script.exists() else
-              [sys.executable, "-c", "import sys; from scanner.cli import main; "
-               "sys.argv[0] = 'rempart'; main()"])
+    return ([str(script)] if script.exists() else
+            [sys.executable, "-c", "import sys; from scanner.cli import main; "
+             "sys.argv[0] = 'rempart'; main()"])
+
+
+def rempart_command(inventory: Path, out: Path, ca: Path, concurrency: int,
+                    extra_packs: Sequence[Path] = (), history: Path | None = None) -> list[str]:
+    """The scan as users run it: stored in the history database `history` (kept in the work
+    directory, never the user's), or with `history` None not stored (--no-history)."""
     packs = [arg for pack in (PACK, *map(str, extra_packs)) for arg in ("--rules", pack)]
-    return [*prefix, "scan", str(inventory), "--no-default-rules", *packs, "--json", str(out),
-            "--ca-file", str(ca), "-q", "--concurrency", str(concurrency)]
+    keep = ["--db", str(history)] if history is not None else ["--no-history"]
+    return [*rempart_prefix(), "scan", str(inventory), "--no-default-rules", *packs, "--json",
+            str(out), "--ca-file", str(ca), "-q", "--concurrency", str(concurrency), *keep]
 
 
 def sslyze_command(services: Sequence[BenchService], out: Path, ca: Path,
@@ -213,10 +219,10 @@ def scan_once(tool: str, cmd: Sequence[str], out: Path, ok_codes: Sequence[int],
 
 
 def run_rempart(estate: Estate, servers: RunningServers, workdir: Path, args: argparse.Namespace,
-                rule_ids: set[str], rep: int) -> Once:
-    out = workdir / f"rempart-{rep}.json"
+                rule_ids: set[str], rep: int, history: Path | None) -> Once:
+    out = workdir / f"rempart-{rep}{'' if history else '-no-history'}.json"
     cmd = rempart_command(workdir / "inventory.yaml", out, estate.ca.cert_pem, args.concurrency,
-                          [p.resolve() for p in args.rules])
+                          [p.resolve() for p in args.rules], history)
     once = scan_once("rempart scan", cmd, out, tuple(REMPART_EXIT), estate, servers, workdir,
                      args.timeout)
     verdicts, own = rempart_verdicts(json.loads(out.read_text()), estate, rule_ids)
@@ -232,6 +238,19 @@ def run_sslyze(estate: Estate, servers: RunningServers, workdir: Path, args: arg
     verdicts = sslyze_verdicts(json.loads(out.read_text()), estate, workdir / "inventory.yaml",
                                rules)
     return Once(once.measured, once.per_service, once.exact, verdicts, {})
+
+
+def create_history(workdir: Path, timeout: float) -> Path:
+    """An empty, migrated history database, so that every measured scan stores into an existing
+    one (a weekly scan's case; creating it is a one-off)."""
+    db = workdir / "history.sqlite"
+    log = workdir / "history-create.log"
+    measured = run_measured([*rempart_prefix(), "history", "--db", str(db)], cwd=workdir,
+                            env=child_env(), log=log, timeout=timeout)
+    if measured.exit_code != 0 or not db.exists():
+        raise BenchError(f"rempart history exited with {measured.exit_code}; see {log}:\n"
+                         f"{_tail(log)}")
+    return db
 
 
 def combine(name: str, runs: Sequence[Once]) -> ToolRun:
@@ -274,8 +293,9 @@ def _status(ok: bool) -> str:
 
 
 def report(estate: Estate, runs: Sequence[ToolRun], own: Mapping[str, int],
-           compared: Sequence[Rule], skipped: Sequence[str], args: argparse.Namespace
-           ) -> tuple[bool, list[str]]:
+           compared: Sequence[Rule], skipped: Sequence[str], args: argparse.Namespace,
+           extra: Sequence[ToolRun] = ()) -> tuple[bool, list[str]]:
+    """`runs`: Rempart and sslyze, compared; `extra`: other Rempart runs, shown only."""
     rempart, sslyze = runs
     n_services = len(estate.services)
     sslyze_how = " ".join(SSLYZE_FLAGS) + (" + the Mozilla intermediate check"
@@ -283,12 +303,13 @@ def report(estate: Estate, runs: Sequence[ToolRun], own: Mapping[str, int],
     lines = [
         f"Rempart bench: {n_services} services on {HOST} ({args.n} compliant, {args.n} "
         f"non-compliant) in {len(estate.specs)} server processes",
-        f"  rempart scan --concurrency {args.concurrency}; sslyze {sslyze_how}",
+        f"  rempart scan --concurrency {args.concurrency} (stored in a history database in the "
+        f"work directory; and with --no-history); sslyze {sslyze_how}",
         "",
     ]
     rows = [["tool", "wall s", "(runs)", "CPU s", "conn/service mean", "max", "total",
              "peak RSS MB", "exit"]]
-    for run in runs:
+    for run in (rempart, *extra, sslyze):
         m = run.measured
         rows.append([run.name, f"{m.wall_s:.2f}", " ".join(f"{w:.2f}" for w in run.walls),
                      f"{m.cpu_s:.2f}",
@@ -450,15 +471,24 @@ def bench(args: argparse.Namespace, workdir: Path) -> int:
     with start_servers(estate.specs, workdir / "servers", timeout=60.0) as servers:
         estate = estate.with_ports({name: servers.ports(name) for name in servers.names()})
         (workdir / "inventory.yaml").write_text(inventory_yaml(estate), encoding="utf-8")
+        history = create_history(workdir, args.timeout)
         r_runs: list[Once] = []
+        n_runs: list[Once] = []
         s_runs: list[Once] = []
-        for rep in range(1, args.repeat + 1):  # interleaved: load changes hit both tools
+        for rep in range(1, args.repeat + 1):  # interleaved: load changes hit every tool
             print(f"tls_bench: run {rep}/{args.repeat}: rempart", file=sys.stderr)
-            r_runs.append(run_rempart(estate, servers, workdir, args, rule_ids, rep))
+            r_runs.append(run_rempart(estate, servers, workdir, args, rule_ids, rep, history))
+            print(f"tls_bench: run {rep}/{args.repeat}: rempart --no-history", file=sys.stderr)
+            n_runs.append(run_rempart(estate, servers, workdir, args, rule_ids, rep, None))
             print(f"tls_bench: run {rep}/{args.repeat}: sslyze", file=sys.stderr)
             s_runs.append(run_sslyze(estate, servers, workdir, args, compared, rep))
-    rempart, sslyze = combine("rempart", r_runs), combine("sslyze", s_runs)
-    ok, lines = report(estate, (rempart, sslyze), r_runs[0].own, compared, skipped, args)
+    rempart = combine("rempart", [*r_runs, *n_runs])  # verdicts must not change between them
+    rempart = replace(rempart, measured=combine("rempart", r_runs).measured,
+                      walls=tuple(r.measured.wall_s for r in r_runs))
+    no_history = combine("rempart --no-history", n_runs)
+    sslyze = combine("sslyze", s_runs)
+    ok, lines = report(estate, (rempart, sslyze), r_runs[0].own, compared, skipped, args,
+                       extra=(no_history,))
     print("\n".join(lines))
     if args.no_check:
         return EXIT_OK
