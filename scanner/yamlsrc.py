@@ -18,13 +18,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import jsonschema
 import yaml
 
 from scanner.limits import MAX_YAML_BYTES, describe, read_bounded
 from scanner.models import SourceLocation
+
+if TYPE_CHECKING:  # imported when a document is validated, not when the CLI starts
+    import jsonschema
 
 Path_ = tuple[str | int, ...]
 MAX_NODES = 200_000  # a 1,000-host inventory is ~20,000
@@ -246,6 +248,8 @@ class _Builder:
 
 def validate_schema(doc: Document, schema: Mapping[str, Any]) -> None:
     """Raise a SourceError for the first schema violation, in document order."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(itertools.islice(validator.iter_errors(doc.data), MAX_SCHEMA_ERRORS))
     if not errors:

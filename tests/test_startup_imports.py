@@ -24,6 +24,7 @@ NOT_AT_STARTUP = (
     "nmap",  # python-nmap: exposure scans and flows
     "tlslite", "service_identity",  # TLS and certificate probes (when a scan runs)
     "babel", "junitparser", "feedparser",  # report formats
+    "jsonschema",  # validating an inventory or a rule pack
 )
 SHOW_MODULES = """\
 import json, sys
