@@ -476,10 +476,11 @@ def bench(args: argparse.Namespace, workdir: Path) -> int:
         n_runs: list[Once] = []
         s_runs: list[Once] = []
         for rep in range(1, args.repeat + 1):  # interleaved: load changes hit every tool
-            print(f"tls_bench: run {rep}/{args.repeat}: rempart", file=sys.stderr)
-            r_runs.append(run_rempart(estate, servers, workdir, args, rule_ids, rep, history))
-            print(f"tls_bench: run {rep}/{args.repeat}: rempart --no-history", file=sys.stderr)
-            n_runs.append(run_rempart(estate, servers, workdir, args, rule_ids, rep, None))
+            for db in (history, None) if rep % 2 else (None, history):  # either goes first
+                print(f"tls_bench: run {rep}/{args.repeat}: rempart"
+                      f"{'' if db else ' --no-history'}", file=sys.stderr)
+                once = run_rempart(estate, servers, workdir, args, rule_ids, rep, db)
+                (r_runs if db else n_runs).append(once)
             print(f"tls_bench: run {rep}/{args.repeat}: sslyze", file=sys.stderr)
             s_runs.append(run_sslyze(estate, servers, workdir, args, compared, rep))
     rempart = combine("rempart", [*r_runs, *n_runs])  # verdicts must not change between them
