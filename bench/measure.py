@@ -21,7 +21,11 @@ import os, sys, time
 start = time.perf_counter()
 pid = os.fork()
 if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as exc:
+        print(f"cannot run {sys.argv[2]}: {exc}", file=sys.stderr)
+        os._exit(127)  # as a shell says "command not found"
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
