@@ -29,12 +29,21 @@ class ResultLoadError(ValueError):
     """The text is not a valid Rempart scan result."""
 
 
+_last_rendered: tuple[ScanResult, str] | None = None
+
+
 def render_json(result: ScanResult) -> str:
     """The result as indented JSON, keys sorted, non-ASCII kept, ending with a newline, with
     the derived coverage summary (statement of applicability) under `coverage`."""
+    global _last_rendered
+    last = _last_rendered
+    if last is not None and last[0] is result:  # a scan stores this text and writes it (--json):
+        return last[1]  # rendered once (results are frozen; ~0.03 s for 40 services)
     data = result.model_dump(mode="json")
     data[COVERAGE_KEY] = coverage_summary(result).model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _last_rendered = (result, text)
+    return text
 
 
 def load_json(text: str | bytes) -> ScanResult:
