@@ -580,4 +580,9 @@ def demo(out: Path, lang: str, pdf: bool) -> None:
     sys.exit(status)
 
 
-from scanner import cli_history, cli_ops  # noqa: E402,F401  (register their commands on main)
+if __name__ == "__main__":  # python -m scanner.cli: the commands live on scanner.cli's group
+    from scanner.cli import main as registered_main  # (cli_history imports scanner.cli)
+
+    registered_main()
+else:
+    from scanner import cli_history, cli_ops  # noqa: F401  (register their commands on main)

@@ -64,3 +64,11 @@ def test_the_probe_catalogue_loads_without_the_probes_libraries() -> None:
     loaded = {name.split(".")[0] for name in json.loads(proc.stdout)}
     assert "scanner" in loaded
     assert sorted(loaded & {"paramiko", "dns", "nmap", "sslyze", "sqlalchemy"}) == []
+
+
+def test_python_dash_m_runs_the_command_line_with_every_command() -> None:
+    """`python -X importtime -m scanner.cli --help` is how start-up is profiled."""
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "history", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "List the stored scans" in proc.stdout
