@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the pro
 from bench.estate import HOST, BenchService, Estate, build_estate, inventory_yaml  # noqa: E402
 from bench.measure import Measured, run_measured  # noqa: E402
 from bench.sslyze_facts import DERIVED_FACTS, SSLYZE_FLAGS, load_results  # noqa: E402
+from reports.json_report import load_json  # noqa: E402
 from reports.wording import Wording  # noqa: E402
 from scanner.demo.servers import (  # noqa: E402
     RunningServers,
@@ -40,7 +41,7 @@ from scanner.demo.servers import (  # noqa: E402
     start_servers,
 )
 from scanner.inventory import load_inventory  # noqa: E402
-from scanner.models import RuleResult, ServiceProtocol, Status  # noqa: E402
+from scanner.models import ScanResult, ServiceProtocol, Status  # noqa: E402
 from scanner.rulepack.conditions import Dynamic  # noqa: E402
 from scanner.rulepack.evaluate import evaluate_rule  # noqa: E402
 from scanner.rulepack.loader import load_pack  # noqa: E402
@@ -152,21 +153,15 @@ def comparable_rules(rules: Sequence[Rule]) -> tuple[list[Rule], list[str]]:
     return keep, skip
 
 
-def rempart_verdicts(result: Mapping[str, Any], estate: Estate, rule_ids: set[str]
+def rempart_verdicts(result: ScanResult, estate: Estate, rule_ids: set[str]
                      ) -> tuple[dict[tuple[str, str], tuple[Status, str]], dict[str, int]]:
-    """(rule, host) -> status from Rempart's JSON, and Rempart's own connection count per host."""
+    """(rule, host) -> status from Rempart's result, and its own connection count per host."""
     host_of = {s.key: s.host for s in estate.services}
     words = Wording("en")
-    verdicts = {(r["rule_id"], host_of[r["service"]]):
-                (Status(r["status"]), words.summary(RuleResult.model_validate(r)))
-                for r in result["results"]
-                if r["rule_id"] in rule_ids and r["service"] in host_of}
-    own: dict[str, int] = {}
-    for report in result["services"]:
-        key = f"{report['service']['host']}:{report['service']['port']}/" \
-              f"{report['service']['protocol']}"
-        if key in host_of:
-            own[host_of[key]] = sum(int(p.get("connections", 0)) for p in report["probes"])
+    verdicts = {(r.rule_id, host_of[r.service]): (r.status, words.summary(r))
+                for r in result.results if r.rule_id in rule_ids and r.service in host_of}
+    own = {host_of[report.service.key]: sum(p.connections for p in report.probes)
+           for report in result.services if report.service.key in host_of}
     return verdicts, own
 
 
@@ -225,7 +220,7 @@ def run_rempart(estate: Estate, servers: RunningServers, workdir: Path, args: ar
                           [p.resolve() for p in args.rules], history)
     once = scan_once("rempart scan", cmd, out, tuple(REMPART_EXIT), estate, servers, workdir,
                      args.timeout)
-    verdicts, own = rempart_verdicts(json.loads(out.read_text()), estate, rule_ids)
+    verdicts, own = rempart_verdicts(load_json(out.read_text()), estate, rule_ids)
     return Once(once.measured, once.per_service, once.exact, verdicts, own)
 
 
