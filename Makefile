@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench bench-nmap mutation clean
+.PHONY: setup demo test lint schemas bench bench-nmap mutation clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy scanner reports bench
+
+# the JSON Schemas of the inventory, rule packs, waivers and results, from their typed models
+schemas: setup
+	$(BIN)/python -m scanner.schemagen
 
 test: setup lint
 	$(BIN)/pytest -n 2 --dist loadfile

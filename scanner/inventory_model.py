@@ -3,21 +3,21 @@
 The loaders (scanner/inventory*.py) validate against the committed schema, then read the plain
 values. A test checks that the committed file is what this module writes; after changing a model:
 
-    python -m scanner.inventory_model > scanner/schema/inventory.schema.json
+    make schemas        # or: python -m scanner.schemagen
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from scanner.models import ServiceProtocol
-from scanner.schemagen import generate, render
+from scanner.schemagen import UNKNOWN_FIRST, generate
 
 _STRICT = ConfigDict(extra="forbid")
+_WEEKLY = ConfigDict(extra="forbid", json_schema_extra=UNKNOWN_FIRST)  # see scanner/schemagen.py
 NonEmpty = Annotated[str, Field(min_length=1)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -156,7 +156,7 @@ Day = Annotated[str, Field(description="a date like 2026-12-24")]
 Days = Annotated[int, Field(ge=0)]
 
 
-@with_config(_STRICT)
+@with_config(_WEEKLY)
 class RemediationDays(TypedDict):  # the keys are Severity's values (a test checks they agree)
     critical: NotRequired[Days]
     high: NotRequired[Days]
@@ -165,21 +165,21 @@ class RemediationDays(TypedDict):  # the keys are Severity's values (a test chec
     info: NotRequired[Days]
 
 
-@with_config(_STRICT)
+@with_config(_WEEKLY)
 class FreezeWindow(TypedDict):
     start: Day
     end: Day
     name: NotRequired[str]
 
 
-@with_config(_STRICT)
+@with_config(_WEEKLY)
 class GoLiveException(TypedDict):
     go_live: Day
     approver: NonEmpty
     reason: NonEmpty
 
 
-@with_config(_STRICT)
+@with_config(_WEEKLY)
 class Maintenance(TypedDict):
     start: Annotated[str, Field(description="a date-time like 2026-12-05T22:00:00Z")]
     end: Annotated[str, Field(description="a date-time like 2026-12-06T02:00:00Z")]
@@ -187,7 +187,7 @@ class Maintenance(TypedDict):
     title: NotRequired[str]
 
 
-@with_config(_STRICT)
+@with_config(_WEEKLY)
 class Operations(TypedDict):
     scan_interval_days: NotRequired[Annotated[int, Field(ge=1, le=366)]]
     remediation_days: NotRequired[RemediationDays]
@@ -228,15 +228,3 @@ HEADER = {
 def generated_schema() -> dict[str, Any]:
     return generate(Inventory, HEADER)
 
-
-def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m scanner.inventory_model > scanner/schema/inventory.schema.json",
-              file=sys.stderr)
-        return 2
-    sys.stdout.write(render(generated_schema()))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

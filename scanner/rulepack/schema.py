@@ -5,12 +5,11 @@ The field names, types and constraints come from the TypedDicts below; severitie
 `scanner.rulepack.operators.OPERATORS`. The loader validates against the committed file; a test
 checks that it is what this module writes. After changing a model or a vocabulary, run
 
-    python -m scanner.rulepack.schema > rules/schema/rulepack.schema.json
+    make schemas        # or: python -m scanner.schemagen
 """
 
 from __future__ import annotations
 
-import sys
 from importlib import resources
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -19,7 +18,7 @@ from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from scanner.models import ServiceProtocol, Severity
 from scanner.rulepack.operators import OPERATORS, OperandShape
-from scanner.schemagen import generate, render, shared
+from scanner.schemagen import generate, shared
 
 _STRICT = ConfigDict(extra="forbid")
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -170,15 +169,3 @@ def generated_schema() -> dict[str, Any]:
 def committed_text() -> str:
     return resources.files("rules").joinpath("schema/rulepack.schema.json").read_text("utf-8")
 
-
-def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m scanner.rulepack.schema > rules/schema/rulepack.schema.json",
-              file=sys.stderr)
-        return 2
-    sys.stdout.write(render(generated_schema()))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
