@@ -150,6 +150,10 @@ EXACT = [
     (TWO_SOURCES + RULE.format(severity="high", check=PRESENT)
      .replace("    check:", "    sources: [DOX]\n    check:"),
      "11:15: rules[0].sources[0]: unknown source 'DOX'; expected one of: ANX, DOC"),
+    ("rempart: 1\npack: {id: mine, version: '1', title: Mine}\nrules:\n"
+     + RULE.format(severity="high", check=PRESENT)
+     .replace("    check:", "    sources: [DOC]\n    check:"),
+     "8:15: rules[0].sources[0]: unknown source 'DOC'; expected one of: (no sources declared)"),
     (NO_SOURCES + RULE.format(severity="high", check=PRESENT)
      .replace("    check:", "    sources: [DOC]\n    check:"),
      "5:53: requirements.REQ-TLS-01.source: unknown source 'DOC'; expected one of: (no sources "
