@@ -177,6 +177,11 @@ def test_every_part_of_a_full_inventory(tmp_path: Path) -> None:
         ("back/ports", "203.0.113.11", None),
         ("named/ports", None, "www.example.test"),
         ("named:80/http", None, "www.example.test")]
+    # port 80 stands for its host: the host's role, and the host's place in the file
+    assert [(s.key, s.role, s.location) for h in inv.hosts for s in h.services
+            if s.protocol is ServiceProtocol.HTTP] == [
+        ("front:80/http", "web", SourceLocation(file="estate.yaml", line=25, column=5)),
+        ("named:80/http", "web", SourceLocation(file="estate.yaml", line=38, column=5))]
     inside = [h.inside for h in inv.hosts if h.inside is not None]
     assert [(s.host, s.address, s.role, s.location) for s in inside] == [
         ("back", "203.0.113.11", "db", SourceLocation(file="estate.yaml", line=35, column=13))]
