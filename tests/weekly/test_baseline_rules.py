@@ -307,3 +307,38 @@ def test_a_finding_gone_from_the_new_scan_has_no_age() -> None:
                          scan(rr(HIGH, WEB, E), days=30, remediation=ops))
     assert (entry.change, entry.first_seen, entry.age_days, entry.due, entry.overdue) == \
         (Change.CHANGED, None, None, None, False)
+
+
+def test_rule_and_service_pairs_without_a_finding_are_skipped_not_the_end() -> None:
+    a = scan(rr("AAA-000", WEB, P), rr(HIGH, WEB, F))  # sorts first, open in neither scan
+    b = scan(rr("AAA-000", WEB, P), rr(HIGH, WEB, P), rr(LOW, WEB, F))
+    assert [(e.rule_id, e.change) for e in diff_scans(a, b)] == [
+        (LOW, Change.NEW), (HIGH, Change.FIXED)]
+
+
+def test_a_history_that_stops_before_the_new_scan_dates_only_what_it_saw() -> None:
+    ops = {Severity.HIGH: 1, Severity.LOW: 1}
+    first = scan(rr(HIGH, WEB, F), rr(CRIT, WEB, F), remediation=ops)
+    old = scan(rr(HIGH, WEB, F), rr(CRIT, WEB, F), days=7, remediation=ops)
+    new = scan(rr(HIGH, WEB, F), rr(CRIT, WEB, P), rr(LOW, WEB, F), days=14,
+               remediation=ops)
+    got = {e.rule_id: e for e in diff_scans(old, new, [first, old])}
+    assert (got[HIGH].first_seen, got[HIGH].age_days, got[HIGH].overdue) == \
+        (first.started_at, 14, True)
+    for rule in (CRIT, LOW):  # fixed; new and not in the history given
+        assert (got[rule].first_seen, got[rule].age_days, got[rule].due,
+                got[rule].overdue) == (None, None, None, False), rule
+
+
+def test_an_entry_that_is_not_fixed_is_worded_with_the_new_scan() -> None:
+    """A failure that could not be checked this time (changed): its message reads the failed
+    fact's reason from the new scan."""
+    base = make_sample_result()
+    errored = next(r for r in base.results if r.status is E)
+    old = base.model_copy(update={"results": (errored.model_copy(update={"status": F}),),
+                                  "services": ()})
+    new = base.model_copy(update={"results": (errored,)})
+    [entry] = diff_scans(old, new)
+    assert entry.change is Change.CHANGED
+    assert entry.message == text_of(errored, new)
+    assert entry.message != text_of(errored, old)

@@ -238,6 +238,15 @@ def test_unwaive_restores_the_failures() -> None:
     assert unwaive(sample()) == sample().model_copy(update={"waivers": ()})
 
 
+def test_apply_policy_keeps_what_a_stored_result_already_records() -> None:
+    """Re-rendering a stored result with no exclusion or waiver given keeps its own."""
+    ex = (Exclusion(rule_id="CERT-SIG-001", reason="legacy", by="pack"),)
+    stored = apply_policy(sample(), ex, [waiver(hosts=("mail",))])
+    assert apply_policy(stored, (), []) == stored
+    assert apply_policy(stored, (), []).exclusions == ex
+    assert len(apply_policy(stored, (), []).waivers) == 1
+
+
 def test_apply_policy_records_exclusions_and_applies_waivers() -> None:
     ex = (Exclusion(rule_id="CERT-SIG-001", reason="legacy", by="pack"),)
     w = waiver(hosts=("mail",))
