@@ -39,6 +39,7 @@ from scanner.waivers import (
 )
 from scanner.yamlsrc import SourceError
 from tests.reports.sample import make_sample_result
+from tests.subjects import subject_for
 
 START, EXPIRES = dt.date(2025, 3, 1), dt.date(2025, 3, 31)
 HERE = SourceLocation(file="w.yaml", line=3, column=5)
@@ -77,6 +78,15 @@ def service(host: str = "mail", port: int = 25) -> NetworkService:
 def test_what_a_waiver_covers(hosts: tuple[str, ...], services: tuple[str, ...],
                               covered: bool) -> None:
     assert waiver(hosts=hosts, services=services).covers(service()) is covered
+
+
+def test_subjects_without_a_port_are_covered_by_host_or_full_key() -> None:
+    exposed = subject_for(ServiceProtocol.HOST, host="mail")  # key mail/ports
+    assert waiver(hosts=("mail",)).covers(exposed)
+    assert waiver(services=("mail/ports",)).covers(exposed)
+    assert not waiver(services=("mail",)).covers(exposed)
+    assert not waiver(services=("mail:25", "mail:443")).covers(exposed)
+    assert not waiver(hosts=("web",), services=("web/ports",)).covers(exposed)
 
 
 def test_a_star_is_not_a_pattern_inside_a_name() -> None:
