@@ -20,7 +20,7 @@ from scanner.rulepack import schema
 from scanner.rulepack.conditions import Dynamic
 from scanner.rulepack.evaluate import evaluate_rule
 from scanner.rulepack.loader import load_pack
-from scanner.rulepack.operators import OPERATORS, operators_for
+from scanner.rulepack.operators import OPERATORS, Decides, OperandShape, operators_for
 
 FACT_OF_KIND = {FactKind.SET: "tls.protocols", FactKind.STR: "cert.key_type",
                 FactKind.INT: "cert.key_bits", FactKind.BOOL: "cert.trusted",
@@ -111,3 +111,11 @@ def test_inventory_schema_protocols_are_the_network_services() -> None:
     host = inventory_schema()["properties"]["hosts"]["items"]
     protocol = host["properties"]["services"]["items"]["properties"]["protocol"]
     assert protocol["enum"] == [p.value for p in ServiceProtocol if p.network_service]
+
+
+@pytest.mark.parametrize("op", operators_for(FactKind.SET))
+def test_a_set_operator_with_a_flag_operand_shows_every_value(op: str) -> None:
+    """The evaluator reads what decided a set verdict from the table: a true/false operand has
+    no list to match the fact's values against, so it shows them all (or none)."""
+    spec = OPERATORS[op]
+    assert (spec.operand is OperandShape.FLAG) == (spec.decides is Decides.ALL_IF_TRUE)

@@ -26,7 +26,7 @@ from scanner.models import (
     Unknown,
 )
 from scanner.rulepack.model import Operand
-from scanner.rulepack.operators import OPERATORS, OperandShape
+from scanner.rulepack.operators import OPERATORS, Decides, OperandShape
 
 _REF = re.compile(r"^\$\{([a-z_.]+)\}$")
 
@@ -154,14 +154,14 @@ def _judge_set(op: str, seen: tuple[Observation, ...], want: object
                ) -> tuple[bool, tuple[Observation, ...], tuple[str, ...]]:
     """Verdict, the observations that decided it, and the wanted values not seen (all_of)."""
     values = frozenset(o.value for o in seen)
-    holds = OPERATORS[op].compare
-    if op == "empty":
-        return holds(values, want), (seen if want else ()), ()
+    spec = OPERATORS[op]
+    if spec.decides is Decides.ALL_IF_TRUE:
+        return spec.compare(values, want), (seen if want else ()), ()
     assert isinstance(want, tuple)
     wanted = frozenset(GROUP_ALIASES.get(str(w), str(w)) for w in want)
-    ok = holds(values, wanted)
-    if op == "subset_of":
+    ok = spec.compare(values, wanted)
+    if spec.decides is Decides.UNLISTED:
         return ok, tuple(o for o in seen if o.value not in wanted), ()
-    if op == "all_of":
+    if spec.decides is Decides.LACKING:
         return ok, (), tuple(sorted(wanted - values))
-    return ok, tuple(o for o in seen if o.value in wanted), ()  # none_of: offending; any_of: hits
+    return ok, tuple(o for o in seen if o.value in wanted), ()

@@ -1,4 +1,5 @@
-"""The one table of rule operators: name, fact kinds, operand shape, comparison, message key.
+"""The one table of rule operators: name, fact kinds, operand shape, comparison, message key,
+and what decided a verdict on a set fact.
 
 The pack schema (`scanner.rulepack.schema`), the loader's checks, the evaluator and the reports'
 wording all read `OPERATORS`; adding an operator is one row here plus its phrase in the message
@@ -29,6 +30,15 @@ class OperandShape(StrEnum):
 Compare = Callable[[Any, Any], bool]
 
 
+class Decides(StrEnum):
+    """What the evidence of a set fact shows as decisive (scanner/rulepack/conditions.py)."""
+
+    LISTED = "listed"  # the fact's values in the operand: none_of's offenders, any_of's hits
+    UNLISTED = "unlisted"  # the fact's values outside the operand (subset_of)
+    LACKING = "lacking"  # the operand's values the fact lacks, as `missing` (all_of)
+    ALL_IF_TRUE = "all_if_true"  # every value, when the operand is true (empty: true)
+
+
 @dataclass(frozen=True)
 class Operator:
     name: str
@@ -36,6 +46,7 @@ class Operator:
     operand: OperandShape
     compare: Compare  # (fact value, operand) -> the condition holds
     description: str  # for the pack schema
+    decides: Decides = Decides.LISTED  # for set facts
 
     @property
     def message(self) -> str:
@@ -109,13 +120,16 @@ _TABLE = (
     Operator("none_of", frozenset({_SET, _STR}), OperandShape.LIST,
              _none_of, "no value of the fact is in the list"),
     Operator("all_of", frozenset({_SET}), OperandShape.LIST,
-             _all_of, "every value of the list is in the fact"),
+             _all_of, "every value of the list is in the fact",
+             decides=Decides.LACKING),
     Operator("any_of", frozenset({_SET}), OperandShape.LIST,
              _any_of, "at least one value of the list is in the fact"),
     Operator("subset_of", frozenset({_SET}), OperandShape.LIST,
-             _subset_of, "every value of the fact is in the list"),
+             _subset_of, "every value of the fact is in the list",
+             decides=Decides.UNLISTED),
     Operator("empty", frozenset({_SET}), OperandShape.FLAG,
-             _empty, "true: the fact has no value; false: it has one"),
+             _empty, "true: the fact has no value; false: it has one",
+             decides=Decides.ALL_IF_TRUE),
     Operator("one_of", frozenset({_INT, _STR}), OperandShape.LIST,
              _subset_of, "the value is in the list"),
     Operator("equals", frozenset({_BOOL, _INT, _STR}), OperandShape.SCALAR,
