@@ -171,30 +171,43 @@ def _records(sock: socket.socket) -> Iterator[bytes]:
 
 def heartbleed_front(upstream_port: int) -> Callable[[socket.socket], None]:
     """Relays to a real TLS 1.2 server but answers heartbeat requests as OpenSSL 1.0.1f did:
-    echoing the request's data and reading past it (filler here), after the server's flight."""
+    echoing the request's data and reading past it (filler here), once the server's flight has
+    gone out (a request that arrives earlier waits for it; one that arrives later is answered
+    at once: which comes first is a race between the two directions)."""
 
     def handle(client: socket.socket) -> None:
         upstream = socket.create_connection((HOST, upstream_port), timeout=5)
         asked: list[bytes] = []  # heartbeat requests waiting for the server's flight to end
+        lock = threading.Lock()
+        flight_sent = False
+
+        def answer(record: bytes) -> None:
+            request = record[5:]
+            claimed = min(int.from_bytes(request[1:3]), 16381)
+            leaked = (request[3:] + b"\x41" * claimed)[:claimed]  # reads past the data
+            reply = b"\x02" + claimed.to_bytes(2, "big") + leaked
+            client.sendall(b"\x18" + record[1:3] + len(reply).to_bytes(2, "big") + reply)
 
         def from_client() -> None:
             for record in _records(client):
                 if record[0] == 24:  # heartbeat request: answered here, never forwarded
-                    asked.append(record)
+                    with lock:
+                        if flight_sent:
+                            answer(record)
+                        else:
+                            asked.append(record)
                     continue
                 upstream.sendall(record)
             upstream.close()
 
         threading.Thread(target=from_client, daemon=True).start()
         for record in _records(upstream):
-            client.sendall(record)
-            if record[0] == 22 and record.endswith(b"\x0e\x00\x00\x00"):  # ServerHelloDone
-                while asked:
-                    request = asked.pop(0)[5:]
-                    claimed = min(int.from_bytes(request[1:3]), 16381)
-                    leaked = (request[3:] + b"\x41" * claimed)[:claimed]  # reads past the data
-                    answer = b"\x02" + claimed.to_bytes(2, "big") + leaked
-                    client.sendall(b"\x18" + record[1:3] + len(answer).to_bytes(2, "big") + answer)
+            with lock:
+                client.sendall(record)
+                if record[0] == 22 and record.endswith(b"\x0e\x00\x00\x00"):  # ServerHelloDone
+                    flight_sent = True
+                    while asked:
+                        answer(asked.pop(0))
 
     return handle
 
