@@ -9,13 +9,24 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.console import render_console
 from reports.html import render_html
-from reports.json_report import ResultLoadError, load_json, main, render_json, render_schema
+from reports.json_report import (
+    ResultLoadError,
+    _dumps,
+    load_json,
+    main,
+    render_json,
+    render_schema,
+)
 from reports.sarif import render_sarif
 from scanner.models import Message, MessageKey, ScanResult
 from tests.reports.sample import HOSTILE_SUBJECT, LONG_BANNER, make_large_result, make_sample_result
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "reports" / "schema" / "result.schema.json"
 
@@ -171,3 +182,19 @@ def test_a_version_1_result_is_still_read() -> None:
     loaded = load_json(json.dumps(data))
     assert loaded.schema_version == "3"
     assert loaded.results == make_sample_result().results
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30))
+def test_json_text_is_what_json_dumps_writes(data: object) -> None:
+    """The fast writer is a drop-in for json.dumps (sorted keys, indent 2, UTF-8 kept)."""
+    assert _dumps(data) == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def test_real_result_text_is_what_json_dumps_writes() -> None:
+    result = load_json((FIXTURES / "result-v2-demo.json").read_text())
+    data = json.loads(render_json(result))
+    assert render_json(result) == json.dumps(data, indent=2, sort_keys=True,
+                                             ensure_ascii=False) + "\n"
