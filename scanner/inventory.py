@@ -155,8 +155,8 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
             raise SourceError("--scope", 1, 1, "scope", f"expected a network in CIDR "
                               f"notation like 203.0.113.0/24; got {text!r}") from None
     hosts = []
-    for i, text in enumerate(targets, start=1):
-        host, port, protocol = parse_target(text)
+    parsed = [parse_target(text, i) for i, text in enumerate(targets, start=1)]
+    for i, (host, port, protocol) in enumerate(parsed, start=1):
         address = host if is_ip(host) else None
         dns_name = None if address else host
         if address and not in_scope(address, nets):
@@ -168,7 +168,7 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
                              protocol=protocol, location=loc)
         # port 80 once per host, beside its first HTTPS target, unless a target names it
         same = [NetworkService(host="", address=None, dns_name=None, port=p, protocol=proto)
-                for h, p, proto in map(parse_target, targets) if h == host]
+                for h, p, proto in parsed if h == host]
         first = next(s for s in same if s.protocol is protocol and s.port == port)
         extra = (port80_subject(same, f"target{i}", address, dns_name, None, loc)
                  if next((s for s in same if s.protocol is ServiceProtocol.HTTPS), None) is first
@@ -180,27 +180,30 @@ def adhoc_inventory(targets: Sequence[str], scope: Sequence[str],
                          scope=tuple(str(n) for n in nets), hosts=tuple(hosts))
 
 
-def parse_target(text: str) -> tuple[str, int, ServiceProtocol]:
-    """`host:port[/protocol]`, with `[v6]:port` for IPv6 addresses."""
+def parse_target(text: str, position: int = 1) -> tuple[str, int, ServiceProtocol]:
+    """`host:port[/protocol]`, with `[v6]:port` for IPv6 addresses; errors name the
+    `position`-th --target."""
     rest, _, proto = text.partition("/")
     m = re.match(r"^\[([0-9A-Fa-f:.]+)\]:(\d+)$", rest) or re.match(r"^([^:\[\]]+):(\d+)$", rest)
     usage = f"expected HOST:PORT[/PROTOCOL] like 203.0.113.5:443/https; got {text!r}"
     if not m:
-        raise SourceError("--target", 1, 1, "target", usage)
+        raise SourceError("--target", position, 1, "target", usage)
     host, port = m.group(1), int(m.group(2))
     if not 0 < port < 65536:
-        raise SourceError("--target", 1, 1, "target", f"port {port} is out of range; {usage}")
+        raise SourceError("--target", position, 1, "target",
+                          f"port {port} is out of range; {usage}")
     if not is_ip(host) and not _DNS.match(host):
-        raise SourceError("--target", 1, 1, "target", f"{host!r} is not a valid host; {usage}")
+        raise SourceError("--target", position, 1, "target",
+                          f"{host!r} is not a valid host; {usage}")
     name = proto or DEFAULT_PROTOCOL.get(port, "tls")
     try:
         protocol = ServiceProtocol(name)
     except ValueError:
-        raise SourceError("--target", 1, 1, "target", f"unknown protocol {name!r}; expected "
+        raise SourceError("--target", position, 1, "target", f"unknown protocol {name!r}; expected "
                           f"one of: {', '.join(p.value for p in ServiceProtocol)}") from None
     if not protocol.network_service:
         services = ", ".join(p.value for p in ServiceProtocol if p.network_service)
-        raise SourceError("--target", 1, 1, "target", f"{name!r} is not a service protocol "
+        raise SourceError("--target", position, 1, "target", f"{name!r} is not a service protocol "
                           f"(hosts, flows and SPF domains come from an inventory); expected one "
                           f"of: {services}")
     return (str(ipaddress.ip_address(host)) if is_ip(host) else host), port, protocol

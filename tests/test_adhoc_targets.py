@@ -102,3 +102,24 @@ def test_the_whole_adhoc_inventory() -> None:
     # a target that names port 80 itself gets no second port-80 subject
     assert [s["port"] for s in hosts[3]["services"]] == [443]
     assert [s["port"] for s in hosts[4]["services"]] == [80]
+
+
+@pytest.mark.parametrize(("targets", "message"), [
+    (["203.0.113.5:443", "203.0.113.6"], "--target:2:1: target: expected HOST:PORT[/PROTOCOL] "
+     "like 203.0.113.5:443/https; got '203.0.113.6'"),
+    (["203.0.113.5:443", "203.0.113.6:25", "203.0.113.7:443/gopher"],
+     "--target:3:1: target: unknown protocol 'gopher'; expected one of: "
+     + ", ".join(p.value for p in ServiceProtocol)),
+    (["203.0.113.5:443", "203.0.113.6:70000"], "--target:2:1: target: port 70000 is out of "
+     "range; expected HOST:PORT[/PROTOCOL] like 203.0.113.5:443/https; got '203.0.113.6:70000'"),
+    (["203.0.113.5:443", "bad_host!:443"], "--target:2:1: target: 'bad_host!' is not a valid "
+     "host; expected HOST:PORT[/PROTOCOL] like 203.0.113.5:443/https; got 'bad_host!:443'"),
+    (["203.0.113.5:443", "203.0.113.6:443/host"], "--target:2:1: target: 'host' is not a "
+     "service protocol (hosts, flows and SPF domains come from an inventory); expected one of: "
+     + ", ".join(p.value for p in ServiceProtocol if p.network_service)),
+])
+def test_a_bad_target_is_named_by_its_position(targets: list[str], message: str) -> None:
+    """The second or third --target is named as such, not as the first."""
+    with pytest.raises(SourceError) as info:
+        adhoc_inventory(targets, ["203.0.113.0/24"], None)
+    assert str(info.value) == message
