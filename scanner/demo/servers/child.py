@@ -104,7 +104,8 @@ def main(argv: list[str]) -> int:
         return 2
     spec = ServerSpec.from_json(Path(argv[1]).read_text())
     signal.signal(signal.SIGTERM, _on_sigterm)
-    server: Server | FtpServer = FtpServer(spec) if spec.engine == "ftp" else Server(spec)
+    home = Path(argv[1]).with_suffix(".ftp-home")
+    server: Server | FtpServer = FtpServer(spec, home) if spec.engine == "ftp" else Server(spec)
     server.start()
     print("READY " + json.dumps({"name": spec.name, "ports": server.ports}), flush=True)
     for line in sys.stdin:

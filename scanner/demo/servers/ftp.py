@@ -7,9 +7,9 @@ ones need ``@SECLEVEL=0`` in ``ciphers``). Anonymous read-only access to an empt
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 from .spec import ServerSpec
@@ -39,7 +39,7 @@ def _context(spec: ServerSpec) -> Any:
 class FtpServer:
     """pyftpdlib on the spec's address; counts accepted connections like the other servers."""
 
-    def __init__(self, spec: ServerSpec) -> None:
+    def __init__(self, spec: ServerSpec, home: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             from pyftpdlib.authorizers import DummyAuthorizer
@@ -49,9 +49,11 @@ class FtpServer:
         self.spec = spec
         self.accepted = 0
         self.lock = threading.Lock()
-        self._home = tempfile.TemporaryDirectory(prefix="rempart-ftp-")
+        # the anonymous user's (empty) home: beside the spec file, so it goes with the run's
+        # directory (the child ends with os._exit: a temporary directory would be left behind)
+        home.mkdir(exist_ok=True)
         authorizer = DummyAuthorizer()
-        authorizer.add_anonymous(self._home.name)
+        authorizer.add_anonymous(str(home))
         server = self
         base: Any = TLS_FTPHandler if spec.starttls_advertised else FTPHandler
 
