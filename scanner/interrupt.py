@@ -18,8 +18,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import FrameType
 from typing import NoReturn, TypeVar
 
-import psutil
-
 from scanner.models import ProbeRun, ProbeStatus, ReasonCategory, ServiceReport, Subject
 from scanner.probes.base import ProbeFailure
 
@@ -61,6 +59,8 @@ class Cancel:
 def kill_children(grace: float = KILL_GRACE) -> list[int]:
     """Terminate every descendant process (nmap, ssh helpers), SIGKILL those still alive
     after `grace` seconds. Returns their process IDs."""
+    import psutil  # only when a scan is interrupted
+
     try:
         children = psutil.Process().children(recursive=True)
     except psutil.Error:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape
-
 # C0 and C1 controls, DEL, zero-width and bidirectional formatting characters, separators
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _UNSAFE_KEEP_LINES = re.compile(
@@ -33,4 +31,6 @@ def safe(text: object, *, lines: bool = False) -> str:
 
 def rich_safe(text: object) -> str:
     """`safe(text)` for a Rich markup context (progress bar descriptions, markup prints)."""
+    from rich.markup import escape  # rich only where it renders: not for a quiet scan
+
     return escape(safe(text))

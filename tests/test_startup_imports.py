@@ -25,6 +25,8 @@ NOT_AT_STARTUP = (
     "tlslite", "service_identity",  # TLS and certificate probes (when a scan runs)
     "babel", "junitparser", "feedparser",  # report formats
     "jsonschema",  # validating an inventory or a rule pack
+    "rich",  # the console report and the progress bar (not --help, not a quiet scan)
+    "psutil",  # killing a scan's children when it is interrupted
 )
 SHOW_MODULES = """\
 import json, sys
