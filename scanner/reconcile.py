@@ -19,7 +19,6 @@ from scanner.models import (
     Summary,
     TextValue,
 )
-from scanner.probes.inside.parse import WILDCARDS
 
 
 def _values(fact: Fact | None) -> dict[str, Observation] | None:
@@ -31,6 +30,8 @@ def _values(fact: Fact | None) -> dict[str, Observation] | None:
 
 def _all_interfaces(detail: str) -> bool:
     """`host.listening` details read "ADDRESS PROCESS; ADDRESS PROCESS" (inside/parse.py)."""
+    from scanner.probes.inside.parse import WILDCARDS  # the parsers load with the probe
+
     return any(part.strip().split(" ")[0] in WILDCARDS for part in detail.split(";"))
 
 
