@@ -19,8 +19,7 @@ from reports.html_network import NetworkView, network_view
 from reports.html_tally import SEVERITY_ORDER, Tally, tally
 from reports.svg import BarChart, bar_chart
 from scanner.models import (
-    ExposedHost,
-    InsideHost,
+    AddressedSubject,
     NetworkService,
     ProbeRun,
     ProbeStatus,
@@ -81,7 +80,7 @@ class ServiceFacts:
     def where(self) -> tuple[str | None, str | None, str | None]:
         """Address, DNS name and role, for the kinds of subject that have them."""
         s = self.report.service
-        if isinstance(s, NetworkService | ExposedHost | InsideHost):
+        if isinstance(s, AddressedSubject):
             return s.address, s.dns_name, s.role
         return None, None, None
 

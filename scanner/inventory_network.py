@@ -54,7 +54,7 @@ def parse_roles(doc: Document) -> dict[str, tuple[str, ...]]:
 
 def check_port(doc: Document, at: tuple[str | int, ...], text: str) -> None:
     """`PORT/proto` (the schema checked the shape): the number must be a real port."""
-    number = int(text.split("/")[0])
+    number = _number(text)
     if not 1 <= number <= 65535:
         raise doc.error(at, f"port {number} is out of range; expected 1 to 65535 "
                         f"(like 443/tcp); got {text!r}")

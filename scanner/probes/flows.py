@@ -35,7 +35,6 @@ from scanner.probes.ports import nmap_scan
 from scanner.probes.vantage import Attempt, State, ssh_attempts
 
 FACT = "flows.open"
-LOCAL = "local"
 WORKERS = 32  # concurrent local connects
 MAX_CONNECT = 2.0  # seconds per connect attempt, at most
 

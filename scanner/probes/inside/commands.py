@@ -82,9 +82,14 @@ def safe_path(path: str) -> str:
     return path
 
 
+def backup_section(index: int) -> str:
+    """The output section of the `index`-th declared backup directory."""
+    return f"backup{index}"
+
+
 def declared(backup_dirs: Sequence[str], forward_file: str | None) -> tuple[Command, ...]:
     """Commands for what the inventory declares: one per backup directory, the forwarded file."""
-    out = [Command(f"backup{i}", ("find", safe_path(d), "-type", "f", "-printf", "%T@\\n"),
+    out = [Command(backup_section(i), ("find", safe_path(d), "-type", "f", "-printf", "%T@\\n"),
                    f"modification times of the files in backup directory {d}", "backups")
            for i, d in enumerate(backup_dirs)]
     if forward_file:

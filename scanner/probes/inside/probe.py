@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from scanner.facts import (
     FIREWALL_POLICIES,
@@ -19,6 +18,7 @@ from scanner.facts import (
     FactSpec,
 )
 from scanner.models import (
+    Backup,
     Fact,
     FactValue,
     InsideHost,
@@ -33,7 +33,7 @@ from scanner.models import (
 )
 from scanner.probes.base import ProbeContext, ProbeFailure, ProbeTarget
 from scanner.probes.inside import parse
-from scanner.probes.inside.commands import FIXED, Command, declared
+from scanner.probes.inside.commands import FIXED, Command, backup_section, declared
 from scanner.probes.inside.session import Answer, first_line, run_commands
 from scanner.probes.vantage import Login
 
@@ -75,20 +75,6 @@ class NotApplicable(Exception):
     def __init__(self, reason: str, why: Phrase | None = None) -> None:
         super().__init__(reason)
         self.why = why
-
-
-@dataclass(frozen=True)
-class Backup:
-    path: str
-    kind: str  # local | database | offsite
-    rpo_minutes: int | None
-    retention_days: int | None
-    section: str
-
-
-def backups_of(host: InsideHost) -> list[Backup]:
-    return [Backup(b.path, b.kind, b.rpo_minutes, b.retention_days, f"backup{i}")
-            for i, b in enumerate(host.backups)]
 
 
 def plan_commands(wanted: frozenset[str], host: InsideHost) -> tuple[Command, ...]:
@@ -395,15 +381,15 @@ class Answers:
     # ---- backups
 
     def _measure(self, host: InsideHost) -> list[tuple[Backup, list[float]]]:
-        found = backups_of(host)
-        if not found:
+        if not host.backups:
             raise NotApplicable("the inventory declares no backup directory for this host",
                                 say("reason.inside.no_backup"))
         out = []
-        for b in found:
-            answer = self.get(b.section, allow_failure=True)
+        for i, b in enumerate(host.backups):
+            section = backup_section(i)
+            answer = self.get(section, allow_failure=True)
             if answer.status != 0 and "No such file" not in answer.text:
-                raise Unknown(f"`{self.shown[b.section]}` failed with status {answer.status}:"
+                raise Unknown(f"`{self.shown[section]}` failed with status {answer.status}:"
                               f" {first_line(answer.text)}")
             out.append((b, parse.mtimes(answer.text)))
         return out
@@ -461,7 +447,7 @@ class Answers:
         return days, self._summary(local, now)
 
     def _backup_rpo_minutes(self, host: InsideHost) -> tuple[FactValue, Said]:
-        rpos = [b.rpo_minutes for b in backups_of(host) if b.rpo_minutes is not None]
+        rpos = [b.rpo_minutes for b in host.backups if b.rpo_minutes is not None]
         if not rpos:
             raise NotApplicable("the inventory declares no RPO for this host's backups",
                                 say("reason.inside.no_rpo"))
